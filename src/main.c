@@ -1,0 +1,247 @@
+/*
+ * main.c: wiring only. Parse options, load the rules, then either explain
+ * codes, check the rules, or run the filter over the inputs and print the
+ * counters. Owns the exit status.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "explain.h"
+#include "export_json.h"
+#include "export_prom.h"
+#include "export_text.h"
+#include "msg.h"
+#include "opts.h"
+#include "rulecheck.h"
+#include "rules.h"
+#include "run.h"
+
+#ifndef SMTPCLASS_VERSION
+#define SMTPCLASS_VERSION "0.0.0"
+#endif
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    /* No SA_RESTART: a blocked read must return so we can finish up. */
+    sa.sa_handler = on_stop_signal;
+    (void)sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    /* A closed output pipe shows as EPIPE, handled like ripgrep does. */
+    sa.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void
+report_problem(void *ctx, const char *file, unsigned line, const char *msg)
+{
+    (void)ctx;
+    if (line > 0)
+        sc_warnx("%s:%u: %s", file, line, msg);
+    else
+        sc_warnx("%s: %s", file, msg);
+}
+
+/* Built-in rules, or --rules DIR, plus --rules-add layers. */
+static struct ruleset *
+load_rules(const struct opts *o, const char *check_dir)
+{
+    struct rules_source *src = NULL;
+    size_t n_src = 0;
+    struct sc_err err;
+    struct ruleset *rs = NULL;
+    const char *const base = check_dir != NULL ? check_dir : o->rules_dir;
+    int rc = 0;
+
+    if (base != NULL)
+        rc = rules_read_dir(base, 0, &src, &n_src, &err);
+    for (size_t i = 0; rc == 0 && i < o->n_rules_add; i++)
+        rc = rules_read_dir(o->rules_add[i], (unsigned)i + 1, &src, &n_src,
+                            &err);
+    if (rc != 0) {
+        sc_warn_err(&err);
+        rules_sources_free(src, n_src);
+        return NULL;
+    }
+    if (base == NULL) {
+        /* Borrowed embedded sources go first, as layer 0. */
+        struct rules_source *all =
+            calloc(rules_embedded_count + n_src, sizeof(*all));
+        if (all == NULL)
+            sc_die("out of memory");
+        memcpy(all, rules_embedded, rules_embedded_count * sizeof(*all));
+        if (n_src > 0)
+            memcpy(all + rules_embedded_count, src, n_src * sizeof(*src));
+        (void)rules_load(all, rules_embedded_count + n_src, &rs,
+                         report_problem, NULL);
+        free(all);
+    } else {
+        (void)rules_load(src, n_src, &rs, report_problem, NULL);
+    }
+    rules_sources_free(src, n_src);
+    return rs;
+}
+
+static int
+explain_codes(const struct opts *o, const struct ruleset *rs)
+{
+    int status = SC_EXIT_MATCH;
+
+    for (size_t i = 0; i < o->n_operands; i++) {
+        const char *p = o->operands[i];
+        uint16_t reply = 0;
+        struct smtp_enhanced enh = {0, 0, 0};
+        bool is_ok = true;
+        while (*p != '\0' && is_ok) {
+            while (*p == ' ')
+                p++;
+            const size_t n = strcspn(p, " ");
+            if (n == 0)
+                break;
+            const struct span w = span_make(p, n);
+            is_ok = (reply == 0 && smtpcode_parse_reply(w, &reply)) ||
+                    (enh.cls == 0 && smtpcode_parse_enhanced(w, &enh));
+            p += n;
+        }
+        if (!is_ok || (reply == 0 && enh.cls == 0)) {
+            sc_warnx("explain: '%s' is not a reply code or enhanced code",
+                     o->operands[i]);
+            status = SC_EXIT_ERROR;
+            continue;
+        }
+        const enum sc_category cat =
+            classify_category_from_codes(rs, reply, &enh);
+        const enum sc_class cls = reply ? taxonomy_class_of_reply(reply)
+                                        : taxonomy_class_of_enhanced(enh.cls);
+        const char *parts[EXPLAIN_MAX_PARTS];
+        const size_t n = explain_parts(rs, o->lang,
+                                       cat == CAT_NONE ? CAT_UNKNOWN : cat,
+                                       reply, &enh, parts);
+        (void)printf("%s: class=%s category=%s\n", o->operands[i],
+                     taxonomy_class_name(cls),
+                     taxonomy_category_name(cat == CAT_NONE ? CAT_UNKNOWN
+                                                            : cat));
+        for (size_t k = 0; k < n; k++)
+            (void)printf("  %s\n", parts[k]);
+    }
+    return status;
+}
+
+static int
+write_stats(const struct opts *o, const struct run *run,
+            const struct ruleset *rs)
+{
+    FILE *const out = o->want_count ? stdout : stderr;
+    const struct export_names names = {rs->mta_names, rs->n_mtas,
+                                       SMTPCLASS_VERSION};
+    int rc = 0;
+
+    switch (o->stats) {
+    case STATS_TEXT:
+        rc = export_text_write(out, run->ctr, &names);
+        break;
+    case STATS_JSON:
+        rc = export_json_write(out, run->ctr, &names);
+        break;
+    case STATS_PROM:
+        rc = export_prom_write(out, run->ctr, &names);
+        break;
+    case STATS_NONE:
+        break;
+    }
+    if (fflush(out) != 0)
+        rc = -1;
+    return rc;
+}
+
+static int
+filter(const struct opts *o, const struct ruleset *rs)
+{
+    struct run run;
+    static char *const stdin_only[] = {"-"};
+    char *const *inputs = o->n_operands ? o->operands : stdin_only;
+    const size_t n_inputs = o->n_operands ? o->n_operands : 1;
+
+    if (o->want_line_buffered || isatty(STDOUT_FILENO))
+        (void)setvbuf(stdout, NULL, _IOLBF, 0);
+    else
+        (void)setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    run_init(&run, o, rs, o->format == FORMAT_NONE ? NULL : stdout,
+             &stop_requested);
+    for (size_t i = 0; i < n_inputs && !stop_requested; i++)
+        if (!run_input(&run, inputs[i]))
+            break;
+    run_flush(&run);
+    const int stats_rc = write_stats(o, &run, rs);
+    int status = run.has_selected ? SC_EXIT_MATCH : SC_EXIT_NOMATCH;
+    if (run.has_error || run.has_write_error)
+        status = SC_EXIT_ERROR;
+    if (stats_rc != 0 && !(o->want_count && errno == EPIPE)) {
+        sc_warn("cannot write the counters");
+        status = SC_EXIT_ERROR;
+    }
+    run_fini(&run);
+    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct opts o;
+    int status;
+
+    switch (opts_parse(argc, argv, &o)) {
+    case OPTS_EXIT_OK:
+        return fclose(stdout) == 0 ? SC_EXIT_MATCH : SC_EXIT_ERROR;
+    case OPTS_EXIT_USAGE:
+        opts_fini(&o);
+        return SC_EXIT_ERROR;
+    case OPTS_RUN:
+        break;
+    }
+    install_signals();
+    const char *const check_dir =
+        o.mode == MODE_CHECK_RULES && o.n_operands > 0 ? o.operands[0] : NULL;
+    struct ruleset *const rs = load_rules(&o, check_dir);
+    if (rs == NULL) {
+        opts_fini(&o);
+        return SC_EXIT_ERROR;
+    }
+    switch (o.mode) {
+    case MODE_EXPLAIN:
+        status = explain_codes(&o, rs);
+        break;
+    case MODE_CHECK_RULES:
+        status = rulecheck_run(rs, report_problem, NULL) == 0 ? SC_EXIT_MATCH
+                                                               : SC_EXIT_ERROR;
+        break;
+    default:
+        status = filter(&o, rs);
+        break;
+    }
+    rules_free(rs);
+    opts_fini(&o);
+    if (fflush(stdout) != 0 && errno != EPIPE) {
+        sc_warn("write error");
+        status = SC_EXIT_ERROR;
+    }
+    return status;
+}

@@ -1,0 +1,190 @@
+/*
+ * match.c: the regex stage. Finds the line's MTA from its program tag,
+ * then tries that MTA's event rules in order, then the generic ones. A
+ * regex that hits a resource limit counts as "no match" for that rule and
+ * is counted, so one hostile line can cost at most the configured budget.
+ */
+#include "match.h"
+
+#include <assert.h>
+#include <string.h>
+
+void
+matcher_init(struct matcher *m, const struct ruleset *rs)
+{
+    memset(m, 0, sizeof(*m));
+    m->rs = rs;
+    m->md = pcre2_match_data_create(rs->max_groups, NULL);
+    m->mctx = pcre2_match_context_create(NULL);
+    m->jit_stack = pcre2_jit_stack_create(32 * 1024, MATCH_JIT_STACK_MAX, NULL);
+    if (m->md == NULL || m->mctx == NULL)
+        sc_die("out of memory");
+    (void)pcre2_set_match_limit(m->mctx, MATCH_LIMIT_DEFAULT);
+    (void)pcre2_set_depth_limit(m->mctx, MATCH_LIMIT_DEFAULT);
+    (void)pcre2_set_heap_limit(m->mctx, MATCH_HEAP_LIMIT_KIB);
+    if (m->jit_stack != NULL)
+        pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
+    m->last_mta = -1;
+}
+
+void
+matcher_fini(struct matcher *m)
+{
+    pcre2_match_data_free(m->md);
+    pcre2_match_context_free(m->mctx);
+    pcre2_jit_stack_free(m->jit_stack);
+    memset(m, 0, sizeof(*m));
+}
+
+bool
+matcher_exec(struct matcher *m, const pcre2_code *re, struct span subject)
+{
+    const int rc = pcre2_match(re, (PCRE2_SPTR)subject.p, subject.len, 0, 0,
+                               m->md, m->mctx);
+    if (rc >= 0)
+        return true;
+    if (rc != PCRE2_ERROR_NOMATCH)
+        m->n_limit_hits++;
+    return false;
+}
+
+static struct span
+group_span(const struct matcher *m, struct span subject, int group)
+{
+    const PCRE2_SIZE *const ov = pcre2_get_ovector_pointer(m->md);
+    if (group < 0 || ov[2 * group] == PCRE2_UNSET)
+        return span_make(NULL, 0);
+    return span_make(subject.p + ov[2 * group],
+                     ov[2 * group + 1] - ov[2 * group]);
+}
+
+/* The MTA of a program tag; fills the daemon cache. */
+static int
+find_mta(struct matcher *m, const struct logline *ll)
+{
+    const struct ruleset *const rs = m->rs;
+    const struct span prog = ll->program;
+
+    if (prog.len == 0) {
+        m->last_daemon_len = 0;
+        if (ll->shape == SHAPE_EXIM)
+            for (size_t i = 0; i < rs->n_mtas; i++)
+                if (rs->mtas[i].has_exim_shape)
+                    return (int)i;
+        return (int)rs->generic_mta;
+    }
+    if (m->last_mta >= 0 && prog.len == m->last_program_len &&
+        memcmp(prog.p, m->last_program, prog.len) == 0)
+        return m->last_mta;
+
+    int found = (int)rs->generic_mta;
+    m->last_daemon_len = 0;
+    for (size_t i = 0; i < rs->n_mtas; i++) {
+        const struct mta_def *const mta = &rs->mtas[i];
+        if (mta->program_re == NULL || !matcher_exec(m, mta->program_re, prog))
+            continue;
+        found = (int)i;
+        const struct span d = group_span(m, prog, mta->daemon_group);
+        if (d.p != NULL && d.len <= sizeof(m->last_daemon)) {
+            memcpy(m->last_daemon, d.p, d.len);
+            m->last_daemon_len = d.len;
+        }
+        break;
+    }
+    if (prog.len <= sizeof(m->last_program)) {
+        memcpy(m->last_program, prog.p, prog.len);
+        m->last_program_len = prog.len;
+        m->last_mta = found;
+    } else {
+        m->last_mta = -1;
+    }
+    return found;
+}
+
+static bool
+daemon_allowed(const struct matcher *m, const struct event_rule *r)
+{
+    if (r->daemons == NULL)
+        return true;
+    for (size_t i = 0; r->daemons[i] != NULL; i++)
+        if (span_eq_str(span_make(m->last_daemon, m->last_daemon_len),
+                        r->daemons[i]))
+            return true;
+    return false;
+}
+
+/* memmem is not in POSIX; a first-byte memchr loop is enough here. */
+static bool
+contains(struct span hay, const char *needle, size_t n)
+{
+    if (n == 0)
+        return true;
+    const char *p = hay.p;
+    const char *const end = hay.p + hay.len;
+    while ((size_t)(end - p) >= n) {
+        p = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (p == NULL)
+            return false;
+        if (memcmp(p, needle, n) == 0)
+            return true;
+        p++;
+    }
+    return false;
+}
+
+static bool
+try_events(struct matcher *m, const struct mta_def *mta,
+           const struct logline *ll, struct match_result *res)
+{
+    const struct ruleset *const rs = m->rs;
+
+    for (size_t k = 0; k < mta->n_events; k++) {
+        const size_t idx = mta->events[k];
+        const struct event_rule *const r = &rs->events[idx];
+        if (r->re == NULL || !daemon_allowed(m, r) ||
+            !contains(ll->msg, r->need, r->need_len) ||
+            !matcher_exec(m, r->re, ll->msg))
+            continue;
+        res->rule_idx = (int)idx;
+        for (size_t g = 0; g < GRP_COUNT; g++)
+            res->group[g] = group_span(m, ll->msg, r->group[g]);
+        return true;
+    }
+    return false;
+}
+
+void
+matcher_run(struct matcher *m, const struct logline *ll,
+            struct match_result *res)
+{
+    const struct ruleset *const rs = m->rs;
+    const int mta = find_mta(m, ll);
+
+    memset(res, 0, sizeof(*res));
+    res->rule_idx = -1;
+    res->mta = (uint16_t)mta;
+    if (try_events(m, &rs->mtas[mta], ll, res))
+        return;
+    if ((size_t)mta != rs->generic_mta)
+        (void)try_events(m, &rs->mtas[rs->generic_mta], ll, res);
+}
+
+int
+matcher_reason(struct matcher *m, struct span text, enum sc_class cls,
+               enum sc_event event)
+{
+    const struct ruleset *const rs = m->rs;
+
+    for (size_t i = 0; i < rs->n_reasons; i++) {
+        const struct reason_rule *const r = &rs->reasons[i];
+        if (r->re == NULL)
+            continue;
+        if (r->class_mask != 0 && (r->class_mask & (1u << cls)) == 0)
+            continue;
+        if (r->event_mask != 0 && (r->event_mask & (1u << event)) == 0)
+            continue;
+        if (matcher_exec(m, r->re, text))
+            return (int)i;
+    }
+    return -1;
+}

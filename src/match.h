@@ -1,0 +1,61 @@
+/*
+ * match.h: run a ruleset on one line. Owns the PCRE2 match data, match
+ * context (resource limits) and JIT stack, all created once and reused for
+ * every line and every rule.
+ */
+#ifndef SMTPCLASS_MATCH_H
+#define SMTPCLASS_MATCH_H
+
+#include <stdint.h>
+
+#include "logline.h"
+#include "rules.h"
+
+/* Per-line regex budget (RELIABILITY RC-34..37). */
+#define MATCH_LIMIT_DEFAULT 100000u
+#define MATCH_HEAP_LIMIT_KIB 16384u
+#define MATCH_JIT_STACK_MAX (1u << 20)
+
+/* What the event rules found in one line; spans borrow from the line. */
+struct match_result {
+    int rule_idx;       /* index into ruleset.events, -1 when none matched */
+    uint16_t mta;       /* the line's MTA (generic when none claimed it) */
+    struct span group[GRP_COUNT]; /* .p == NULL when the group did not set */
+};
+
+struct matcher {
+    const struct ruleset *rs;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit_stack;
+    uint64_t n_limit_hits; /* regex runs stopped by a resource limit */
+    /* Cache of the last program tag → MTA, since lines come in runs. */
+    char last_program[64];
+    size_t last_program_len;
+    int last_mta;
+    char last_daemon[32];
+    size_t last_daemon_len;
+};
+
+/* Set up for rs (borrowed; must outlive the matcher). */
+void matcher_init(struct matcher *m, const struct ruleset *rs);
+void matcher_fini(struct matcher *m);
+
+/*
+ * Find the MTA of ll and the first event rule that recognises ll->msg
+ * (the MTA's rules first, then the generic ones).
+ */
+void matcher_run(struct matcher *m, const struct logline *ll,
+                 struct match_result *res);
+
+/* Run one regex on subject; true on a match (md holds the offsets). */
+bool matcher_exec(struct matcher *m, const pcre2_code *re, struct span subject);
+
+/*
+ * The first reason rule that applies to (cls, event) and matches text;
+ * returns its index or -1.
+ */
+int matcher_reason(struct matcher *m, struct span text, enum sc_class cls,
+                   enum sc_event event);
+
+#endif

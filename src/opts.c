@@ -1,0 +1,311 @@
+/*
+ * opts.c: getopt_long-based parsing; the only other module (with main and
+ * msg) that prints. Defaults follow the README: tagged lines on stdout,
+ * a text summary on stderr.
+ */
+#include "opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explain.h"
+#include "msg.h"
+#include "xalloc.h"
+
+#ifndef SMTPCLASS_VERSION
+#define SMTPCLASS_VERSION "0.0.0"
+#endif
+
+#define MAX_LINE_DEFAULT (64u * 1024u)
+#define MAX_LINE_MIN 256u
+#define MAX_LINE_MAX (16u * 1024u * 1024u)
+
+static const char synopsis[] =
+    "usage: smtpclass [-c] [--format=tagged|json|none] "
+    "[--stats=text|json|prometheus|none] [--only=LIST] [--lang=en|de] "
+    "[--rules=DIR] [file ...]\n"
+    "       smtpclass explain CODE ...\n"
+    "       smtpclass --check-rules [DIR]";
+
+static const char help_text[] =
+    "smtpclass: classify SMTP outcomes in mail server logs\n"
+    "\n"
+    "Reads log files (or stdin when none or '-') and writes every line\n"
+    "back; lines with an SMTP outcome get a TAB and tags with the class,\n"
+    "category, codes and an explanation. A summary of counters follows\n"
+    "at the end (stderr, or stdout with -c).\n"
+    "\n"
+    "Output:\n"
+    "  --format=FMT       tagged (default), json (one object per line), none\n"
+    "  --only=LIST        pass only lines whose outcome matches one of LIST:\n"
+    "                     classes, categories, reply codes (550, 5xx) or\n"
+    "                     enhanced codes (5.1.1), comma-separated\n"
+    "  --stats=FMT        text (default), json, prometheus, none\n"
+    "  -c, --count        print no lines, only the counters (to stdout)\n"
+    "  --lang=LANG        en or de (default: from LC_ALL, LC_MESSAGES, LANG)\n"
+    "  --line-buffered    flush after every line\n"
+    "\n"
+    "Rules:\n"
+    "  --rules=DIR        use the *.rules files of DIR instead of the\n"
+    "                     built-in rules\n"
+    "  --rules-add=DIR    layer DIR's rules over the others (tried first)\n"
+    "  --check-rules [DIR] compile the rules and run their examples;\n"
+    "                     problems as file:line: message, exit 2\n"
+    "  --max-line=BYTES   classify at most the first BYTES of a line\n"
+    "                     (default 65536); longer lines pass unchanged\n"
+    "\n"
+    "Commands:\n"
+    "  explain CODE...    explain reply codes, enhanced codes or both\n"
+    "                     (\"550 5.1.1\")\n"
+    "\n"
+    "  -h, --help         this text;  -V, --version   the version\n"
+    "\n"
+    "Exit status: 0 a line was classified (or selected), 1 none, 2 error.\n";
+
+enum {
+    OPT_FORMAT = 256,
+    OPT_STATS,
+    OPT_ONLY,
+    OPT_LANG,
+    OPT_RULES,
+    OPT_RULES_ADD,
+    OPT_CHECK_RULES,
+    OPT_MAX_LINE,
+    OPT_LINE_BUFFERED
+};
+
+static const struct option long_opts[] = {
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"stats", required_argument, NULL, OPT_STATS},
+    {"only", required_argument, NULL, OPT_ONLY},
+    {"lang", required_argument, NULL, OPT_LANG},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"rules-add", required_argument, NULL, OPT_RULES_ADD},
+    {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
+    {"max-line", required_argument, NULL, OPT_MAX_LINE},
+    {"line-buffered", no_argument, NULL, OPT_LINE_BUFFERED},
+    {"count", no_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+static enum opts_result SC_PRINTF(1, 2)
+    usage_error(const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sc_warnx("%s", msg);
+    (void)fprintf(stderr, "%s\n", synopsis);
+    return OPTS_EXIT_USAGE;
+}
+
+static bool
+parse_only_item(const char *s, size_t len, struct only_item *it)
+{
+    const struct span w = span_make(s, len);
+    uint16_t reply;
+
+    memset(it, 0, sizeof(*it));
+    if ((it->value = taxonomy_class_lookup(w)) != 0) {
+        it->kind = ONLY_CLASS;
+        return true;
+    }
+    if ((it->value = taxonomy_category_lookup(w)) != 0) {
+        it->kind = ONLY_CATEGORY;
+        return true;
+    }
+    if (smtpcode_parse_reply(w, &reply)) {
+        it->kind = ONLY_REPLY;
+        it->value = reply;
+        return true;
+    }
+    if (len == 3 && s[0] >= '2' && s[0] <= '5' && s[1] == 'x' && s[2] == 'x') {
+        it->kind = ONLY_REPLY_CLASS;
+        it->value = (unsigned)(s[0] - '0');
+        return true;
+    }
+    if (smtpcode_parse_enhanced(w, &it->enh)) {
+        it->kind = ONLY_ENHANCED;
+        return true;
+    }
+    return false;
+}
+
+static enum opts_result
+parse_only(struct opts *o, const char *arg)
+{
+    const char *p = arg;
+    for (;;) {
+        const char *const comma = strchr(p, ',');
+        const size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        struct only_item it;
+        char word[64];
+        if (len == 0 || len >= sizeof(word) || !parse_only_item(p, len, &it)) {
+            (void)snprintf(word, sizeof(word), "%.*s", (int)len, p);
+            return usage_error("--only: unknown class, category or code '%s'",
+                               word);
+        }
+        o->only = xrealloc(o->only, (o->n_only + 1) * sizeof(*o->only));
+        o->only[o->n_only++] = it;
+        if (comma == NULL)
+            return OPTS_RUN;
+        p = comma + 1;
+    }
+}
+
+enum opts_result
+opts_parse(int argc, char **argv, struct opts *o)
+{
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    o->max_line = MAX_LINE_DEFAULT;
+    o->lang = explain_lang_from_env();
+    opterr = 0;
+    optind = 1;
+    /* '+': stop at the first operand, so "explain 550" keeps its args. */
+    while ((c = getopt_long(argc, argv, "+chV", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_FORMAT:
+            if (strcmp(optarg, "tagged") == 0)
+                o->format = FORMAT_TAGGED;
+            else if (strcmp(optarg, "json") == 0)
+                o->format = FORMAT_JSON;
+            else if (strcmp(optarg, "none") == 0)
+                o->format = FORMAT_NONE;
+            else
+                return usage_error("unknown --format '%s'", optarg);
+            break;
+        case OPT_STATS:
+            o->is_stats_explicit = true;
+            if (strcmp(optarg, "text") == 0)
+                o->stats = STATS_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                o->stats = STATS_JSON;
+            else if (strcmp(optarg, "prometheus") == 0 ||
+                     strcmp(optarg, "prom") == 0)
+                o->stats = STATS_PROM;
+            else if (strcmp(optarg, "none") == 0)
+                o->stats = STATS_NONE;
+            else
+                return usage_error("unknown --stats '%s'", optarg);
+            break;
+        case OPT_ONLY:
+            if (parse_only(o, optarg) != OPTS_RUN)
+                return OPTS_EXIT_USAGE;
+            break;
+        case OPT_LANG:
+            if (strcmp(optarg, "en") == 0)
+                o->lang = LANG_EN;
+            else if (strcmp(optarg, "de") == 0)
+                o->lang = LANG_DE;
+            else
+                return usage_error("unknown --lang '%s' (en or de)", optarg);
+            break;
+        case OPT_RULES:
+            o->rules_dir = optarg;
+            break;
+        case OPT_RULES_ADD:
+            o->rules_add = xrealloc(o->rules_add,
+                                    (o->n_rules_add + 1) * sizeof(char *));
+            o->rules_add[o->n_rules_add++] = optarg;
+            break;
+        case OPT_CHECK_RULES:
+            o->mode = MODE_CHECK_RULES;
+            break;
+        case OPT_MAX_LINE: {
+            char *end;
+            errno = 0;
+            const unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno != 0 || end == optarg || *end != '\0' ||
+                v < MAX_LINE_MIN || v > MAX_LINE_MAX)
+                return usage_error("--max-line '%s': expected a number of "
+                                   "bytes from 256 to 16777216",
+                                   optarg);
+            o->max_line = (size_t)v;
+            break;
+        }
+        case OPT_LINE_BUFFERED:
+            o->want_line_buffered = true;
+            break;
+        case 'c':
+            o->want_count = true;
+            break;
+        case 'h':
+            (void)fputs(help_text, stdout);
+            return OPTS_EXIT_OK;
+        case 'V':
+            (void)printf("smtpclass %s\n", SMTPCLASS_VERSION);
+            return OPTS_EXIT_OK;
+        default:
+            return usage_error("unknown or incomplete option '%s'",
+                               argv[optind - 1]);
+        }
+    }
+    o->operands = argv + optind;
+    o->n_operands = (size_t)(argc - optind);
+    if (o->mode == MODE_FILTER && o->n_operands > 0 &&
+        strcmp(o->operands[0], "explain") == 0) {
+        o->mode = MODE_EXPLAIN;
+        o->operands++;
+        o->n_operands--;
+        if (o->n_operands == 0)
+            return usage_error("%s", "explain: no code given");
+    }
+    if (o->want_count)
+        o->format = FORMAT_NONE;
+    return OPTS_RUN;
+}
+
+void
+opts_fini(struct opts *o)
+{
+    free(o->only);
+    free(o->rules_add);
+    memset(o, 0, sizeof(*o));
+}
+
+bool
+opts_only_selects(const struct opts *o, enum sc_class cls,
+                  enum sc_category cat, uint16_t reply,
+                  const struct smtp_enhanced *enh)
+{
+    if (o->n_only == 0)
+        return true;
+    for (size_t i = 0; i < o->n_only; i++) {
+        const struct only_item *const it = &o->only[i];
+        switch (it->kind) {
+        case ONLY_CLASS:
+            if (it->value == (unsigned)cls)
+                return true;
+            break;
+        case ONLY_CATEGORY:
+            if (it->value == (unsigned)cat)
+                return true;
+            break;
+        case ONLY_REPLY:
+            if (it->value == reply)
+                return true;
+            break;
+        case ONLY_REPLY_CLASS:
+            if (reply != 0 && it->value == reply / 100u)
+                return true;
+            break;
+        case ONLY_ENHANCED:
+            if (enh->cls == it->enh.cls && enh->subject == it->enh.subject &&
+                enh->detail == it->enh.detail)
+                return true;
+            break;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,46 @@
+/*
+ * run.h: the main loop: inputs → lines → classification → output and
+ * counters. One struct run per run; inputs are processed in order.
+ */
+#ifndef SMTPCLASS_RUN_H
+#define SMTPCLASS_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "counters.h"
+#include "match.h"
+#include "opts.h"
+#include "reader.h"
+#include "rules.h"
+
+struct run {
+    const struct opts *o;       /* borrowed */
+    const struct ruleset *rs;   /* borrowed */
+    struct counters *ctr;       /* owned */
+    struct reader *reader;      /* owned */
+    struct matcher m;
+    FILE *out;                  /* line output, borrowed */
+    const volatile sig_atomic_t *stop; /* set by a signal handler */
+    bool has_selected;  /* some line was classified (or selected) */
+    bool has_error;     /* an input could not be read */
+    bool is_output_closed; /* the reader of our output went away (EPIPE) */
+    bool has_write_error;  /* another write error (already reported) */
+};
+
+void run_init(struct run *run, const struct opts *o, const struct ruleset *rs,
+              FILE *out, const volatile sig_atomic_t *stop);
+void run_fini(struct run *run);
+
+/*
+ * Process one input: "-" is stdin, anything else a file path. Problems are
+ * reported on stderr and recorded in run (has_error, ...). Returns false
+ * when the run must stop (output gone, write error, signal).
+ */
+bool run_input(struct run *run, const char *path);
+
+/* Flush the line output; records and reports a write error. */
+void run_flush(struct run *run);
+
+#endif

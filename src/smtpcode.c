@@ -1,0 +1,213 @@
+/*
+ * smtpcode.c: the code extractor. A code counts only when it stands alone:
+ * the bytes around it must be delimiters that SMTP replies use, never '.',
+ * ':', '=', '[', digits or letters, which is what IP addresses, ports,
+ * "size=550", pids, times and host names put there.
+ */
+#include "smtpcode.h"
+
+#include <stdio.h>
+
+static bool
+is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Bytes that may stand right before a reply code. */
+static bool
+reply_may_follow(unsigned char c)
+{
+    switch (c) {
+    case ' ':
+    case '\t':
+    case '(':
+    case '<':
+    case '\'':
+    case '"':
+    case ';':
+    case ',':
+    case '>':
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Bytes that may stand right after a reply code. */
+static bool
+reply_may_precede(struct span s, size_t i)
+{
+    if (i >= s.len)
+        return true;
+    switch ((unsigned char)s.p[i]) {
+    case ' ':
+    case '\t':
+    case '-':
+    case ')':
+    case ',':
+    case ';':
+    case '\'':
+    case '"':
+    case '\r':
+        return true;
+    case ':':
+        /* "550: text", not "250:12" */
+        return i + 1 >= s.len || !is_digit((unsigned char)s.p[i + 1]);
+    default:
+        return false;
+    }
+}
+
+static bool
+enhanced_may_follow(unsigned char c)
+{
+    return reply_may_follow(c) || c == '#' || c == '=' || c == '[' ||
+           c == ':' || c == '-';
+}
+
+static bool
+enhanced_may_precede(struct span s, size_t i)
+{
+    if (i >= s.len)
+        return true;
+    const unsigned char c = (unsigned char)s.p[i];
+    const bool next_is_digit =
+        i + 1 < s.len && is_digit((unsigned char)s.p[i + 1]);
+    switch (c) {
+    case ' ':
+    case '\t':
+    case ')':
+    case ',':
+    case ';':
+    case '\'':
+    case '"':
+    case '>':
+    case ']':
+    case '\r':
+        return true;
+    case '.':
+    case ':':
+    case '-':
+        return !next_is_digit;
+    default:
+        return false;
+    }
+}
+
+bool
+smtpcode_parse_reply(struct span s, uint16_t *out)
+{
+    if (s.len != 3 || s.p[0] < '2' || s.p[0] > '5' ||
+        !is_digit((unsigned char)s.p[1]) || !is_digit((unsigned char)s.p[2]))
+        return false;
+    *out = (uint16_t)((s.p[0] - '0') * 100 + (s.p[1] - '0') * 10 +
+                      (s.p[2] - '0'));
+    return true;
+}
+
+/* Length of an enhanced code at s[i..] (0 if none); fills *out. */
+static size_t
+enhanced_at(struct span s, size_t i, struct smtp_enhanced *out)
+{
+    if (i + 5 > s.len)
+        return 0;
+    const char c = s.p[i];
+    if ((c != '2' && c != '4' && c != '5') || s.p[i + 1] != '.' ||
+        s.p[i + 2] < '0' || s.p[i + 2] > '7' || s.p[i + 3] != '.')
+        return 0;
+    size_t j = i + 4;
+    unsigned detail = 0, nd = 0;
+    while (j < s.len && nd < 4 && is_digit((unsigned char)s.p[j])) {
+        detail = detail * 10 + (unsigned)(s.p[j] - '0');
+        j++;
+        nd++;
+    }
+    if (nd == 0 || nd > 3)
+        return 0;
+    out->cls = (uint8_t)(c - '0');
+    out->subject = (uint16_t)(s.p[i + 2] - '0');
+    out->detail = (uint16_t)detail;
+    return j - i;
+}
+
+bool
+smtpcode_parse_enhanced(struct span s, struct smtp_enhanced *out)
+{
+    struct smtp_enhanced e;
+    const size_t n = enhanced_at(s, 0, &e);
+    if (n == 0 || n != s.len)
+        return false;
+    *out = e;
+    return true;
+}
+
+/* A standalone enhanced code at s[i..]; returns its length or 0. */
+static size_t
+standalone_enhanced_at(struct span s, size_t i, struct smtp_enhanced *out)
+{
+    if (i > 0 && !enhanced_may_follow((unsigned char)s.p[i - 1]))
+        return 0;
+    const size_t n = enhanced_at(s, i, out);
+    if (n == 0 || !enhanced_may_precede(s, i + n))
+        return 0;
+    return n;
+}
+
+/* The enhanced code that may follow a reply code ending at s[i]. */
+static void
+enhanced_after_reply(struct span s, size_t i, struct smtp_enhanced *out)
+{
+    if (i >= s.len || (s.p[i] != ' ' && s.p[i] != '-'))
+        return;
+    i++;
+    if (i < s.len && s.p[i] == '#') /* Exchange: "550 #5.1.1" */
+        i++;
+    struct smtp_enhanced e;
+    const size_t n = enhanced_at(s, i, &e);
+    if (n > 0 && enhanced_may_precede(s, i + n))
+        *out = e;
+}
+
+bool
+smtpcode_scan(struct span text, struct smtp_codes *out)
+{
+    const struct smtp_codes none = {0, {0, 0, 0}};
+    struct smtp_enhanced first_enh = {0, 0, 0};
+
+    *out = none;
+    for (size_t i = 0; i + 3 <= text.len; i++) {
+        const unsigned char c = (unsigned char)text.p[i];
+        if (c < '2' || c > '5')
+            continue;
+        uint16_t reply;
+        if ((i == 0 || reply_may_follow((unsigned char)text.p[i - 1])) &&
+            smtpcode_parse_reply(span_make(text.p + i, 3), &reply) &&
+            reply_may_precede(text, i + 3)) {
+            out->reply = reply;
+            enhanced_after_reply(text, i + 3, &out->enh);
+            /* "5.1.1 <a@b>... 550 User unknown": keep the earlier one. */
+            if (out->enh.cls == 0)
+                out->enh = first_enh;
+            return true;
+        }
+        if (first_enh.cls == 0) {
+            struct smtp_enhanced e;
+            if (standalone_enhanced_at(text, i, &e) > 0)
+                first_enh = e;
+        }
+    }
+    if (first_enh.cls != 0) {
+        out->enh = first_enh;
+        return true;
+    }
+    return false;
+}
+
+size_t
+smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf)
+{
+    const int n = snprintf(buf, 12, "%u.%u.%u", (unsigned)e->cls,
+                           (unsigned)e->subject, (unsigned)e->detail);
+    return n > 0 ? (size_t)n : 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * smtpcode.h: find SMTP reply codes (RFC 5321 4.2, "550") and enhanced
+ * status codes (RFC 3463, "5.1.1") in text, without false codes from IP
+ * addresses, ports, pids, sizes, times, versions or host names. No
+ * allocation; bounded by the span's length.
+ */
+#ifndef SMTPCLASS_SMTPCODE_H
+#define SMTPCLASS_SMTPCODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "span.h"
+
+/* class 0 means "absent". subject 0..7, detail 0..999. */
+struct smtp_enhanced {
+    uint8_t cls;
+    uint16_t subject;
+    uint16_t detail;
+};
+
+struct smtp_codes {
+    uint16_t reply; /* 0 when absent */
+    struct smtp_enhanced enh;
+};
+
+/* s is exactly a reply code "NNN" with a first digit 2..5; stores it. */
+bool smtpcode_parse_reply(struct span s, uint16_t *out);
+
+/* s is exactly "C.S.D" (C in 2,4,5; S one digit 0..7; D 1..3 digits). */
+bool smtpcode_parse_enhanced(struct span s, struct smtp_enhanced *out);
+
+/*
+ * Scan text for the first reply code, and an enhanced code right after it
+ * ("550 5.1.1", "550-5.1.1", "550 #5.1.1"); when the text has no reply code,
+ * the first standalone enhanced code. Returns true when anything was found.
+ */
+bool smtpcode_scan(struct span text, struct smtp_codes *out);
+
+/* Write "C.S.D" into buf (at least 12 bytes); returns the length. */
+size_t smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf);
+
+#endif

@@ -1,0 +1,328 @@
+/*
+ * test_counters.c: the counters hash table: add/get, growth with the
+ * invariant check after every operation, merging, the documented visit
+ * order, early stop, and that adding to existing keys allocates nothing.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "counters.h"
+#include "taxonomy.h"
+#include "xalloc.h"
+
+static struct counters *c;
+
+static void
+setup(void)
+{
+    c = counters_new();
+    counters_check(c);
+}
+
+static void
+teardown(void)
+{
+    counters_free(c);
+    c = NULL;
+}
+
+TestSuite(counters, .init = setup, .fini = teardown);
+
+/* A distinct key for each i below 2^24, spread over several fields. */
+static struct counter_key
+key_of(unsigned i)
+{
+    const struct counter_key k = {
+        .mta = (uint16_t)(i % 3),
+        .reply = (uint16_t)(200 + i % 400),
+        .enh_subject = (uint16_t)((i / 1200) % 1000),
+        .enh_detail = (uint16_t)(i / 1200000),
+        .event = EVENT_BOUNCED,
+        .cls = CLASS_PERMANENT,
+        .enh_class = 5,
+        .category = CAT_UNKNOWN,
+    };
+    return k;
+}
+
+Test(counters, new_table_is_empty)
+{
+    const struct counter_key k = key_of(1);
+
+    cr_assert_eq(0, counters_size(c));
+    cr_assert_eq(0, counters_get(c, &k));
+    cr_assert_eq(0, counters_totals_const(c)->lines_read);
+}
+
+Test(counters, add_then_get_returns_the_sum)
+{
+    const struct counter_key k = key_of(7);
+
+    counters_add(c, &k, 2);
+    counters_check(c);
+    counters_add(c, &k, 40);
+    counters_check(c);
+    cr_assert_eq(42, counters_get(c, &k));
+    cr_assert_eq(1, counters_size(c));
+}
+
+Test(counters, get_of_absent_key_returns_zero)
+{
+    const struct counter_key present = key_of(1);
+    const struct counter_key absent = key_of(2);
+
+    counters_add(c, &present, 5);
+    cr_assert_eq(0, counters_get(c, &absent));
+}
+
+Test(counters, add_of_zero_creates_the_series)
+{
+    const struct counter_key k = key_of(3);
+
+    counters_add(c, &k, 0);
+    counters_check(c);
+    cr_assert_eq(1, counters_size(c));
+    cr_assert_eq(0, counters_get(c, &k));
+}
+
+Test(counters, keys_differing_in_any_one_field_are_distinct)
+{
+    const struct counter_key base = key_of(0);
+    struct counter_key k[9];
+
+    for (size_t i = 0; i < 9; i++)
+        k[i] = base;
+    k[1].mta++;
+    k[2].reply++;
+    k[3].enh_subject++;
+    k[4].enh_detail++;
+    k[5].event++;
+    k[6].cls--;
+    k[7].enh_class--;
+    k[8].category--;
+    for (size_t i = 0; i < 9; i++) {
+        counters_add(c, &k[i], i + 1);
+        counters_check(c);
+    }
+    cr_assert_eq(9, counters_size(c));
+    for (size_t i = 0; i < 9; i++)
+        cr_assert_eq(i + 1, counters_get(c, &k[i]), "key %zu", i);
+}
+
+Test(counters, grows_past_many_keys_and_keeps_every_count)
+{
+    const unsigned n_checked = 3000;
+    const unsigned n_keys = 100000;
+
+    for (unsigned i = 0; i < n_checked; i++) {
+        const struct counter_key k = key_of(i);
+        counters_add(c, &k, i + 1);
+        counters_check(c);
+    }
+    for (unsigned i = n_checked; i < n_keys; i++) {
+        const struct counter_key k = key_of(i);
+        counters_add(c, &k, i + 1);
+        if (i % 10000 == 0)
+            counters_check(c);
+    }
+    counters_check(c);
+    cr_assert_eq(n_keys, counters_size(c));
+    for (unsigned i = 0; i < n_keys; i++) {
+        const struct counter_key k = key_of(i);
+        cr_assert_eq((uint64_t)i + 1, counters_get(c, &k), "key %u", i);
+    }
+}
+
+Test(counters, adding_to_existing_keys_allocates_nothing)
+{
+    const struct counter_key last = key_of(99);
+    uint64_t before;
+
+    for (unsigned i = 0; i < 100; i++) {
+        const struct counter_key k = key_of(i);
+        counters_add(c, &k, 1);
+    }
+    before = xalloc_count();
+    for (unsigned round = 0; round < 1000; round++) {
+        for (unsigned i = 0; i < 100; i++) {
+            const struct counter_key k = key_of(i);
+            counters_add(c, &k, 1);
+        }
+    }
+    cr_assert_eq(before, xalloc_count());
+    counters_check(c);
+    cr_assert_eq(1001, counters_get(c, &last));
+}
+
+Test(counters, totals_are_shared_between_both_accessors)
+{
+    struct counter_totals *const t = counters_totals(c);
+
+    t->lines_read = 10;
+    t->bytes_read = 999;
+    cr_assert_eq(10, counters_totals_const(c)->lines_read);
+    cr_assert_eq(999, counters_totals_const(c)->bytes_read);
+}
+
+Test(counters, merge_adds_series_and_totals)
+{
+    struct counters *const src = counters_new();
+    const struct counter_key shared = key_of(1);
+    const struct counter_key only_dst = key_of(2);
+    const struct counter_key only_src = key_of(3);
+    const struct counter_totals t_dst = {10, 6, 4, 1, 2, 1000};
+    const struct counter_totals t_src = {5, 3, 2, 0, 1, 500};
+
+    counters_add(c, &shared, 4);
+    counters_add(c, &only_dst, 2);
+    *counters_totals(c) = t_dst;
+    counters_add(src, &shared, 1);
+    counters_add(src, &only_src, 2);
+    *counters_totals(src) = t_src;
+
+    counters_merge(c, src);
+    counters_check(c);
+    counters_check(src);
+    cr_assert_eq(3, counters_size(c));
+    cr_assert_eq(5, counters_get(c, &shared));
+    cr_assert_eq(2, counters_get(c, &only_dst));
+    cr_assert_eq(2, counters_get(c, &only_src));
+    cr_assert_eq(2, counters_size(src), "merge must not change src");
+    cr_assert_eq(15, counters_totals_const(c)->lines_read);
+    cr_assert_eq(9, counters_totals_const(c)->lines_with_outcome);
+    cr_assert_eq(6, counters_totals_const(c)->lines_without_outcome);
+    cr_assert_eq(1, counters_totals_const(c)->lines_unknown_category);
+    cr_assert_eq(3, counters_totals_const(c)->lines_overlong);
+    cr_assert_eq(1500, counters_totals_const(c)->bytes_read);
+    counters_free(src);
+}
+
+Test(counters, merge_of_large_table_grows_destination)
+{
+    struct counters *const src = counters_new();
+
+    for (unsigned i = 0; i < 5000; i++) {
+        const struct counter_key k = key_of(i);
+        counters_add(src, &k, 2);
+        if (i % 2 == 0)
+            counters_add(c, &k, 1);
+    }
+    counters_merge(c, src);
+    counters_check(c);
+    cr_assert_eq(5000, counters_size(c));
+    for (unsigned i = 0; i < 5000; i++) {
+        const struct counter_key k = key_of(i);
+        cr_assert_eq((uint64_t)(i % 2 == 0 ? 3 : 2), counters_get(c, &k),
+                     "key %u", i);
+    }
+    counters_free(src);
+}
+
+struct recorded {
+    struct counter_key keys[16];
+    uint64_t counts[16];
+    size_t n;
+    size_t stop_after; /* 0: never stop */
+};
+
+static int
+record(void *ctx, const struct counter_key *key, uint64_t count)
+{
+    struct recorded *const r = ctx;
+
+    cr_assert_lt(r->n, 16);
+    r->keys[r->n] = *key;
+    r->counts[r->n] = count;
+    r->n++;
+    return r->stop_after != 0 && r->n == r->stop_after ? 77 : 0;
+}
+
+Test(counters, visit_sorted_orders_by_class_category_reply_enhanced_mta_event)
+{
+    /* Expected order; inserted below in a scrambled order. */
+    const struct counter_key want[] = {
+        {.cls = CLASS_SUCCESS, .category = CAT_DELIVERED, .reply = 250},
+        {.cls = CLASS_TRANSIENT, .category = CAT_GREYLISTED, .reply = 450},
+        {.cls = CLASS_TRANSIENT, .category = CAT_NETWORK_ERROR},
+        {.cls = CLASS_PERMANENT, .category = CAT_USER_UNKNOWN, .reply = 550},
+        {.cls = CLASS_PERMANENT,
+         .category = CAT_USER_UNKNOWN,
+         .reply = 550,
+         .enh_class = 5,
+         .enh_subject = 1,
+         .enh_detail = 1},
+        {.cls = CLASS_PERMANENT,
+         .category = CAT_USER_UNKNOWN,
+         .reply = 550,
+         .enh_class = 5,
+         .enh_subject = 1,
+         .enh_detail = 2},
+        {.cls = CLASS_PERMANENT,
+         .category = CAT_USER_UNKNOWN,
+         .reply = 550,
+         .enh_class = 5,
+         .enh_subject = 2,
+         .enh_detail = 0},
+        {.cls = CLASS_PERMANENT,
+         .category = CAT_USER_UNKNOWN,
+         .reply = 550,
+         .enh_class = 5,
+         .enh_subject = 2,
+         .enh_detail = 0,
+         .mta = 1},
+        {.cls = CLASS_PERMANENT,
+         .category = CAT_USER_UNKNOWN,
+         .reply = 550,
+         .enh_class = 5,
+         .enh_subject = 2,
+         .enh_detail = 0,
+         .mta = 1,
+         .event = EVENT_BOUNCED},
+        {.cls = CLASS_PERMANENT, .category = CAT_USER_UNKNOWN, .reply = 551},
+        {.cls = CLASS_PERMANENT, .category = CAT_UNKNOWN, .reply = 500},
+    };
+    const size_t n = sizeof want / sizeof want[0];
+    const size_t insert_order[] = {7, 2, 10, 0, 5, 9, 1, 8, 3, 6, 4};
+    struct recorded r = {.n = 0};
+
+    _Static_assert(sizeof insert_order / sizeof insert_order[0] ==
+                       sizeof want / sizeof want[0],
+                   "one insertion per key");
+    for (size_t i = 0; i < n; i++) {
+        counters_add(c, &want[insert_order[i]], insert_order[i] + 100);
+        counters_check(c);
+    }
+    cr_assert_eq(0, counters_visit_sorted(c, record, &r));
+    cr_assert_eq(n, r.n);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(0, memcmp(&want[i], &r.keys[i], sizeof want[i]),
+                     "position %zu", i);
+        cr_assert_eq(i + 100, r.counts[i], "position %zu", i);
+    }
+}
+
+Test(counters, visit_stops_and_returns_the_visitor_value)
+{
+    struct recorded r = {.stop_after = 2};
+
+    for (unsigned i = 0; i < 5; i++) {
+        const struct counter_key k = key_of(i);
+        counters_add(c, &k, 1);
+    }
+    cr_assert_eq(77, counters_visit_sorted(c, record, &r));
+    cr_assert_eq(2, r.n);
+}
+
+Test(counters, visit_of_empty_table_calls_nothing)
+{
+    struct recorded r = {.n = 0};
+
+    cr_assert_eq(0, counters_visit_sorted(c, record, &r));
+    cr_assert_eq(0, r.n);
+}
+
+Test(counters, free_accepts_null)
+{
+    counters_free(NULL);
+}
