@@ -51,6 +51,10 @@ event_of(const struct event_rule *r, const struct match_result *res,
         char low[24];
         if (st.p == NULL || st.len >= sizeof(low))
             return EVENT_NONE;
+        for (size_t i = 0; r->map_from != NULL && r->map_from[i] != NULL;
+             i++)
+            if (span_eq_str(st, r->map_from[i]))
+                return r->map_to[i];
         for (size_t i = 0; i < st.len; i++) {
             const char c = st.p[i];
             low[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32)
@@ -101,12 +105,27 @@ find_codes(const struct match_result *res, struct span msg,
     if (enh.p != NULL)
         (void)smtpcode_parse_enhanced(enh, &out->enh);
     if (out->reply == 0 && out->enh.cls == 0) {
-        const struct span text =
-            res->group[GRP_REASON].p != NULL ? res->group[GRP_REASON] : msg;
+        /* Where the codes are: `codes`, else `reason`, else the message. */
+        const struct span text = res->group[GRP_CODES].p != NULL
+                                     ? res->group[GRP_CODES]
+                                 : res->group[GRP_REASON].p != NULL
+                                     ? res->group[GRP_REASON]
+                                     : msg;
         if (smtpcode_scan(text, &sc)) {
             out->reply = sc.reply;
             out->enh = sc.enh;
         }
+        /*
+         * "5.3.0 - Other mail system problem 550-'Unknown user'": a wrapper
+         * may give the enhanced code before the quoted reply.
+         */
+        if (out->reply != 0 && out->enh.cls == 0 &&
+            res->group[GRP_CODES].p != NULL &&
+            smtpcode_scan(span_make(msg.p, (size_t)(res->group[GRP_CODES].p -
+                                                    msg.p)),
+                          &sc) &&
+            sc.reply == 0)
+            out->enh = sc.enh;
     }
     if (out->enh.cls == 0 && res->group[GRP_DSN].p != NULL)
         (void)smtpcode_parse_enhanced(res->group[GRP_DSN], &out->enh);
@@ -157,9 +176,19 @@ classify_line(struct matcher *m, struct span line, size_t window,
     out->rcpt_domain = domain_of(res.group[GRP_RCPT]);
     out->relay = res.group[GRP_RELAY];
     out->client = res.group[GRP_CLIENT];
+    /*
+     * The text that decides the category: `reason`, else the whole message
+     * (text around a quoted reply, "unknown recipient -> 550", often says
+     * why).
+     */
     out->reason =
         res.group[GRP_REASON].p != NULL ? res.group[GRP_REASON] : out->ll.msg;
 
+    /* Success is `delivered` whatever the text says. */
+    if (cls == CLASS_SUCCESS) {
+        out->category = CAT_DELIVERED;
+        return;
+    }
     out->reason_rule = matcher_reason(m, out->reason, cls, event);
     if (out->reason_rule >= 0)
         out->category = rs->reasons[out->reason_rule].category;

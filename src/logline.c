@@ -197,9 +197,16 @@ logline_parse(struct span line, struct logline *out)
         (i = parse_iso_stamp(line, &is_space_form)) == 0)
         i = parse_tai64n(line);
     out->stamp = span_make(line.p, i);
-    const size_t after_stamp = i == 0 ? 0 : skip_spaces(line, i);
+    size_t after_stamp = i == 0 ? 0 : skip_spaces(line, i);
     if (i != 0 && after_stamp == i)
         return; /* a stamp must be followed by a space */
+    const bool is_single_space = after_stamp == i + 1;
+    /* Some syslog setups log the priority: "<mail.notice>" or "<22>". */
+    if (at(line, after_stamp, '<')) {
+        const size_t end = skip_token(line, after_stamp);
+        if (end > after_stamp + 2 && line.p[end - 1] == '>' && end < line.len)
+            after_stamp = skip_spaces(line, end);
+    }
 
     /* "[host] program[pid]: msg": try with a host first, then without. */
     /* Without a stamp, only a tag with a [pid] is trusted to be one. */
@@ -213,7 +220,7 @@ logline_parse(struct span line, struct logline *out)
     } else if ((m = parse_tag(line, after_stamp, out)) != 0 &&
                (out->pid.len > 0 || (has_stamp && !is_space_form))) {
         out->shape = SHAPE_SYSLOG;
-    } else if (is_space_form) {
+    } else if (is_space_form && is_single_space) {
         /* Exim main.log: the message follows the stamp, maybe a [pid]. */
         out->program = span_make(line.p, 0);
         out->pid = span_make(line.p, 0);

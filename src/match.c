@@ -134,14 +134,16 @@ contains(struct span hay, const char *needle, size_t n)
 
 static bool
 try_events(struct matcher *m, const struct mta_def *mta,
-           const struct logline *ll, struct match_result *res)
+           const struct logline *ll, bool is_claimed,
+           struct match_result *res)
 {
     const struct ruleset *const rs = m->rs;
 
     for (size_t k = 0; k < mta->n_events; k++) {
         const size_t idx = mta->events[k];
         const struct event_rule *const r = &rs->events[idx];
-        if (r->re == NULL || !daemon_allowed(m, r) ||
+        if (r->re == NULL || (is_claimed && r->is_unclaimed_only) ||
+            !daemon_allowed(m, r) ||
             !contains(ll->msg, r->need, r->need_len) ||
             !matcher_exec(m, r->re, ll->msg))
             continue;
@@ -163,10 +165,11 @@ matcher_run(struct matcher *m, const struct logline *ll,
     memset(res, 0, sizeof(*res));
     res->rule_idx = -1;
     res->mta = (uint16_t)mta;
-    if (try_events(m, &rs->mtas[mta], ll, res))
+    const bool is_claimed = (size_t)mta != rs->generic_mta;
+    if (try_events(m, &rs->mtas[mta], ll, false, res))
         return;
-    if ((size_t)mta != rs->generic_mta)
-        (void)try_events(m, &rs->mtas[rs->generic_mta], ll, res);
+    if (is_claimed)
+        (void)try_events(m, &rs->mtas[rs->generic_mta], ll, true, res);
 }
 
 int

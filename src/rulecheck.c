@@ -51,10 +51,13 @@ actual_value(const struct checker *c, const struct outcome *o,
         (void)snprintf(buf, cap, "%s", taxonomy_category_name(o->category));
     else if (strcmp(key, "mta") == 0)
         (void)snprintf(buf, cap, "%s", c->rs->mtas[o->mta].name);
-    else if (strcmp(key, "reply") == 0 && o->reply != 0)
-        (void)snprintf(buf, cap, "%u", (unsigned)o->reply);
-    else if (strcmp(key, "enhanced") == 0 && o->enh.cls != 0)
-        buf[smtpcode_format_enhanced(&o->enh, buf)] = '\0';
+    else if (strcmp(key, "reply") == 0) {
+        if (o->reply != 0)
+            (void)snprintf(buf, cap, "%u", (unsigned)o->reply);
+    } else if (strcmp(key, "enhanced") == 0) {
+        if (o->enh.cls != 0)
+            buf[smtpcode_format_enhanced(&o->enh, buf)] = '\0';
+    }
     else if (strcmp(key, "queue_id") == 0)
         v = o->queue_id;
     else if (strcmp(key, "rcpt_domain") == 0)

@@ -29,6 +29,7 @@ static const char *const group_names[GRP_COUNT] = {
     [GRP_CLIENT] = "client",     [GRP_REPLY] = "reply",
     [GRP_ENHANCED] = "enhanced", [GRP_REASON] = "reason",
     [GRP_STATUS] = "status",     [GRP_DSN] = "dsn",
+    [GRP_CODES] = "codes",
 };
 
 const char *
@@ -339,6 +340,45 @@ build_mta(struct loader *ld, const struct stanza *st)
     }
 }
 
+/* "map reject=rejected discard=discarded": status word → event. */
+static void
+parse_map(struct loader *ld, const struct stanza *st, const struct field *f,
+          struct event_rule *r)
+{
+    char **const words = split_words(f->value);
+    size_t n = 0;
+
+    while (words[n] != NULL)
+        n++;
+    free_words(r->map_from);
+    free(r->map_to);
+    r->map_from = xcalloc(n + 1, sizeof(*r->map_from));
+    r->map_to = xcalloc(n + 1, sizeof(*r->map_to));
+    for (size_t i = 0; i < n; i++) {
+        char *const eq = strchr(words[i], '=');
+        const enum sc_event ev =
+            eq ? taxonomy_event_lookup(span_make(eq + 1, strlen(eq + 1)))
+               : EVENT_NONE;
+        if (eq == NULL || eq == words[i] || ev == EVENT_NONE) {
+            problem(ld, st->file, f->line,
+                    "event '%s': map item '%s' is not word=event", st->name,
+                    words[i]);
+            continue;
+        }
+        r->map_from[i] = xmemdup0(words[i], (size_t)(eq - words[i]));
+        r->map_to[i] = ev;
+    }
+    /* Keep the array NULL-terminated even when items were skipped. */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (r->map_from[i] != NULL) {
+            r->map_from[k] = r->map_from[i];
+            r->map_to[k++] = r->map_to[i];
+        }
+    r->map_from[k] = NULL;
+    free_words(words);
+}
+
 static void
 build_event(struct loader *ld, const struct stanza *st,
             struct event_rule *r)
@@ -394,6 +434,15 @@ build_event(struct loader *ld, const struct stanza *st,
                             "event '%s': unknown event '%s'", st->name,
                             f->value);
             }
+        } else if (strcmp(f->key, "scope") == 0) {
+            if (strcmp(f->value, "unclaimed") == 0)
+                r->is_unclaimed_only = true;
+            else if (strcmp(f->value, "all") != 0)
+                problem(ld, st->file, f->line,
+                        "event '%s': scope must be 'all' or 'unclaimed'",
+                        st->name);
+        } else if (strcmp(f->key, "map") == 0) {
+            parse_map(ld, st, f, r);
         } else if (strcmp(f->key, "class") == 0) {
             r->implied_class =
                 taxonomy_class_lookup(span_make(f->value, f->value_len));
@@ -799,6 +848,8 @@ rules_free(struct ruleset *rs)
         struct event_rule *const r = &rs->events[i];
         free(r->name);
         free_words(r->daemons);
+        free_words(r->map_from);
+        free(r->map_to);
         free(r->need);
         pcre2_code_free(r->re);
         examples_fini(&r->examples);

@@ -28,6 +28,7 @@ enum rule_group {
     GRP_REASON,
     GRP_STATUS,
     GRP_DSN,
+    GRP_CODES,
     GRP_COUNT
 };
 
@@ -73,6 +74,11 @@ struct event_rule {
     enum rule_event_mode event_mode;
     enum sc_event event;
     enum sc_class implied_class;
+    bool is_unclaimed_only; /* `scope unclaimed`: generic rule that skips
+                               lines of a known MTA */
+    /* `map`: status words that are not event names ("reject=rejected") */
+    char **map_from; /* NULL-terminated, or NULL */
+    enum sc_event *map_to;
     struct rule_examples examples;
 };
 

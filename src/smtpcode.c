@@ -7,6 +7,7 @@
 #include "smtpcode.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static bool
 is_digit(unsigned char c)
@@ -28,6 +29,7 @@ reply_may_follow(unsigned char c)
     case ';':
     case ',':
     case '>':
+    case '[': /* "[550 5.1.1 User unknown]"; a pid "[550]" fails after */
         return true;
     default:
         return false;
@@ -43,7 +45,6 @@ reply_may_precede(struct span s, size_t i)
     switch ((unsigned char)s.p[i]) {
     case ' ':
     case '\t':
-    case '-':
     case ')':
     case ',':
     case ';':
@@ -51,6 +52,10 @@ reply_may_precede(struct span s, size_t i)
     case '"':
     case '\r':
         return true;
+    case '-':
+        /* "550-5.1.1", "250-ETRN", not "211-75-6-133.example.net" */
+        return i + 1 >= s.len || !is_digit((unsigned char)s.p[i + 1]) ||
+               (i + 2 < s.len && s.p[i + 2] == '.');
     case ':':
         /* "550: text", not "250:12" */
         return i + 1 >= s.len || !is_digit((unsigned char)s.p[i + 1]);
@@ -84,8 +89,11 @@ enhanced_may_precede(struct span s, size_t i)
     case '"':
     case '>':
     case ']':
+    case '<':
     case '\r':
         return true;
+    case '=': /* a quoted-printable soft line break ends the line */
+        return i + 1 == s.len;
     case '.':
     case ':':
     case '-':
@@ -154,18 +162,31 @@ standalone_enhanced_at(struct span s, size_t i, struct smtp_enhanced *out)
     return n;
 }
 
-/* The enhanced code that may follow a reply code ending at s[i]. */
+/*
+ * The enhanced code that may follow a reply code ending at s[i]: "550 5.1.1",
+ * "550-5.1.1", "550: 5.1.1", "550-'5.7.1", "550 #5.1.1" (Exchange), and a
+ * repeated reply "554 554 5.7.0".
+ */
 static void
 enhanced_after_reply(struct span s, size_t i, struct smtp_enhanced *out)
 {
+    const size_t reply_start = i - 3;
+
+    if (i + 1 < s.len && s.p[i] == ':' && s.p[i + 1] == ' ')
+        i++;
     if (i >= s.len || (s.p[i] != ' ' && s.p[i] != '-'))
         return;
     i++;
-    if (i < s.len && s.p[i] == '#') /* Exchange: "550 #5.1.1" */
+    if (i + 4 <= s.len && memcmp(s.p + i, s.p + reply_start, 3) == 0 &&
+        s.p[i + 3] == ' ')
+        i += 4;
+    if (i < s.len && (s.p[i] == '#' || s.p[i] == '\''))
         i++;
     struct smtp_enhanced e;
     const size_t n = enhanced_at(s, i, &e);
-    if (n > 0 && enhanced_may_precede(s, i + n))
+    /* Next to a reply even "2.0.0OK" (Exchange) is an enhanced code. */
+    if (n > 0 && (enhanced_may_precede(s, i + n) ||
+                  ((s.p[i + n] | 0x20) >= 'a' && (s.p[i + n] | 0x20) <= 'z')))
         *out = e;
 }
 
@@ -189,6 +210,11 @@ smtpcode_scan(struct span text, struct smtp_codes *out)
             /* "5.1.1 <a@b>... 550 User unknown": keep the earlier one. */
             if (out->enh.cls == 0)
                 out->enh = first_enh;
+            /* qmail's convention puts it last: "550 no mailbox (#5.1.1)". */
+            for (size_t j = i + 3; out->enh.cls == 0 && j + 6 <= text.len;
+                 j++)
+                if (text.p[j] == '#')
+                    (void)standalone_enhanced_at(text, j + 1, &out->enh);
             return true;
         }
         if (first_enh.cls == 0) {
