@@ -51,8 +51,7 @@ event_of(const struct event_rule *r, const struct match_result *res,
         char low[24];
         if (st.p == NULL || st.len >= sizeof(low))
             return EVENT_NONE;
-        for (size_t i = 0; r->map_from != NULL && r->map_from[i] != NULL;
-             i++)
+        for (size_t i = 0; r->map_from != NULL && r->map_from[i] != NULL; i++)
             if (span_eq_str(st, r->map_from[i]))
                 return r->map_to[i];
         for (size_t i = 0; i < st.len; i++) {
@@ -93,8 +92,7 @@ class_of_event(enum sc_event e)
 
 /* Codes of the line: explicit groups first, then the extractor. */
 static void
-find_codes(const struct match_result *res, struct span msg,
-           struct outcome *out)
+find_codes(const struct match_result *res, struct span msg, struct outcome *out)
 {
     struct smtp_codes sc;
     const struct span reply = res->group[GRP_REPLY];
@@ -106,11 +104,10 @@ find_codes(const struct match_result *res, struct span msg,
         (void)smtpcode_parse_enhanced(enh, &out->enh);
     if (out->reply == 0 && out->enh.cls == 0) {
         /* Where the codes are: `codes`, else `reason`, else the message. */
-        const struct span text = res->group[GRP_CODES].p != NULL
-                                     ? res->group[GRP_CODES]
-                                 : res->group[GRP_REASON].p != NULL
-                                     ? res->group[GRP_REASON]
-                                     : msg;
+        const struct span text =
+            res->group[GRP_CODES].p != NULL    ? res->group[GRP_CODES]
+            : res->group[GRP_REASON].p != NULL ? res->group[GRP_REASON]
+                                               : msg;
         if (smtpcode_scan(text, &sc)) {
             out->reply = sc.reply;
             out->enh = sc.enh;
@@ -121,9 +118,9 @@ find_codes(const struct match_result *res, struct span msg,
          */
         if (out->reply != 0 && out->enh.cls == 0 &&
             res->group[GRP_CODES].p != NULL &&
-            smtpcode_scan(span_make(msg.p, (size_t)(res->group[GRP_CODES].p -
-                                                    msg.p)),
-                          &sc) &&
+            smtpcode_scan(
+                span_make(msg.p, (size_t)(res->group[GRP_CODES].p - msg.p)),
+                &sc) &&
             sc.reply == 0)
             out->enh = sc.enh;
     }

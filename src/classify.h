@@ -27,8 +27,8 @@ struct outcome {
     enum sc_category category;
     uint16_t reply;           /* 0 when absent */
     struct smtp_enhanced enh; /* cls 0 when absent */
-    int event_rule; /* the event rule that matched (even without outcome) */
-    int reason_rule;          /* index into ruleset.reasons, or -1 */
+    int event_rule;  /* the event rule that matched (even without outcome) */
+    int reason_rule; /* index into ruleset.reasons, or -1 */
     struct logline ll;
     struct span queue_id, sender_domain, rcpt_domain, relay, client, reason;
 };

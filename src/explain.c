@@ -32,8 +32,7 @@ explain_parts(const struct ruleset *rs, enum rules_lang lang,
         (t = text_of(&rs->reply[reply], lang)) != NULL)
         parts[n++] = t;
     if (enh->cls != 0 &&
-        (t = text_of(rules_find_enhanced(rs, enh, &is_wildcard), lang)) !=
-            NULL)
+        (t = text_of(rules_find_enhanced(rs, enh, &is_wildcard), lang)) != NULL)
         parts[n++] = t;
     return n;
 }

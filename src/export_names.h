@@ -11,7 +11,7 @@
 struct export_names {
     const char *const *mta; /* mta[key.mta], n_mta entries */
     size_t n_mta;
-    const char *version;    /* program version, for build info */
+    const char *version; /* program version, for build info */
 };
 
 #endif

@@ -49,7 +49,8 @@ write_outcome(FILE *out, const struct outcome *o, const struct ruleset *rs,
                 o != NULL && (has || o->mta != rs->generic_mta)
                     ? rs->mtas[o->mta].name
                     : NULL);
-    span_or_null(out, "program", o != NULL ? o->ll.program : span_make(NULL, 0));
+    span_or_null(out, "program",
+                 o != NULL ? o->ll.program : span_make(NULL, 0));
     str_or_null(out, "event", has ? taxonomy_event_name(o->event) : NULL);
     key(out, "reply_code");
     if (has && o->reply != 0)

@@ -32,7 +32,7 @@ struct linesplit {
     bool in_long_line; /* a line's earlier pieces have been returned */
     bool at_eof;
     bool want_stop_at_short_read; /* see linesplit_next */
-    bool short_read;   /* last fill returned fewer bytes than asked */
+    bool short_read; /* last fill returned fewer bytes than asked */
 };
 
 void linesplit_init(struct linesplit *ls, struct reader *r);

@@ -81,8 +81,8 @@ parse_bsd_stamp(struct span s)
     size_t i;
 
     if (s.len < 15 || !is_alpha((unsigned char)s.p[0]) ||
-        !is_alpha((unsigned char)s.p[1]) ||
-        !is_alpha((unsigned char)s.p[2]) || s.p[3] != ' ')
+        !is_alpha((unsigned char)s.p[1]) || !is_alpha((unsigned char)s.p[2]) ||
+        s.p[3] != ' ')
         return 0;
     i = skip_spaces(s, 4);
     const size_t nd = digits(s, i, 2);
@@ -189,7 +189,7 @@ logline_parse(struct span line, struct logline *out)
     size_t i = 0, m;
     bool is_space_form = false;
 
-    *out = (struct logline){SHAPE_BARE, span_make(line.p, 0),
+    *out = (struct logline){SHAPE_BARE,           span_make(line.p, 0),
                             span_make(line.p, 0), span_make(line.p, 0),
                             span_make(line.p, 0), line};
 
@@ -212,8 +212,7 @@ logline_parse(struct span line, struct logline *out)
     /* Without a stamp, only a tag with a [pid] is trusted to be one. */
     const bool has_stamp = i != 0;
     const size_t host_end = skip_token(line, after_stamp);
-    if (host_end < line.len &&
-        (m = parse_tag(line, host_end + 1, out)) != 0 &&
+    if (host_end < line.len && (m = parse_tag(line, host_end + 1, out)) != 0 &&
         (has_stamp || out->pid.len > 0)) {
         out->shape = SHAPE_SYSLOG;
         out->host = span_make(line.p + after_stamp, host_end - after_stamp);

@@ -90,8 +90,8 @@ load_rules(const struct opts *o, const char *check_dir)
         memcpy(all, rules_embedded, rules_embedded_count * sizeof(*all));
         if (n_src > 0)
             memcpy(all + rules_embedded_count, src, n_src * sizeof(*src));
-        (void)rules_load(all, rules_embedded_count + n_src, &rs,
-                         report_problem, NULL);
+        (void)rules_load(all, rules_embedded_count + n_src, &rs, report_problem,
+                         NULL);
         free(all);
     } else {
         (void)rules_load(src, n_src, &rs, report_problem, NULL);
@@ -132,13 +132,13 @@ explain_codes(const struct opts *o, const struct ruleset *rs)
         const enum sc_class cls = reply ? taxonomy_class_of_reply(reply)
                                         : taxonomy_class_of_enhanced(enh.cls);
         const char *parts[EXPLAIN_MAX_PARTS];
-        const size_t n = explain_parts(rs, o->lang,
-                                       cat == CAT_NONE ? CAT_UNKNOWN : cat,
-                                       reply, &enh, parts);
-        (void)printf("%s: class=%s category=%s\n", o->operands[i],
-                     taxonomy_class_name(cls),
-                     taxonomy_category_name(cat == CAT_NONE ? CAT_UNKNOWN
-                                                            : cat));
+        const size_t n =
+            explain_parts(rs, o->lang, cat == CAT_NONE ? CAT_UNKNOWN : cat,
+                          reply, &enh, parts);
+        (void)printf(
+            "%s: class=%s category=%s\n", o->operands[i],
+            taxonomy_class_name(cls),
+            taxonomy_category_name(cat == CAT_NONE ? CAT_UNKNOWN : cat));
         for (size_t k = 0; k < n; k++)
             (void)printf("  %s\n", parts[k]);
     }
@@ -231,7 +231,7 @@ main(int argc, char **argv)
         break;
     case MODE_CHECK_RULES:
         status = rulecheck_run(rs, report_problem, NULL) == 0 ? SC_EXIT_MATCH
-                                                               : SC_EXIT_ERROR;
+                                                              : SC_EXIT_ERROR;
         break;
     default:
         status = filter(&o, rs);

@@ -134,8 +134,7 @@ contains(struct span hay, const char *needle, size_t n)
 
 static bool
 try_events(struct matcher *m, const struct mta_def *mta,
-           const struct logline *ll, bool is_claimed,
-           struct match_result *res)
+           const struct logline *ll, bool is_claimed, struct match_result *res)
 {
     const struct ruleset *const rs = m->rs;
 
@@ -143,8 +142,7 @@ try_events(struct matcher *m, const struct mta_def *mta,
         const size_t idx = mta->events[k];
         const struct event_rule *const r = &rs->events[idx];
         if (r->re == NULL || (is_claimed && r->is_unclaimed_only) ||
-            !daemon_allowed(m, r) ||
-            !contains(ll->msg, r->need, r->need_len) ||
+            !daemon_allowed(m, r) || !contains(ll->msg, r->need, r->need_len) ||
             !matcher_exec(m, r->re, ll->msg))
             continue;
         res->rule_idx = (int)idx;

@@ -18,8 +18,8 @@
 
 /* What the event rules found in one line; spans borrow from the line. */
 struct match_result {
-    int rule_idx;       /* index into ruleset.events, -1 when none matched */
-    uint16_t mta;       /* the line's MTA (generic when none claimed it) */
+    int rule_idx; /* index into ruleset.events, -1 when none matched */
+    uint16_t mta; /* the line's MTA (generic when none claimed it) */
     struct span group[GRP_COUNT]; /* .p == NULL when the group did not set */
 };
 

@@ -25,8 +25,8 @@ sc_progname(void)
 }
 
 void
-sc_err_set(struct sc_err *err, const char *file, unsigned line,
-           const char *fmt, ...)
+sc_err_set(struct sc_err *err, const char *file, unsigned line, const char *fmt,
+           ...)
 {
     va_list ap;
 

@@ -94,8 +94,7 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-static enum opts_result SC_PRINTF(1, 2)
-    usage_error(const char *fmt, ...)
+static enum opts_result SC_PRINTF(1, 2) usage_error(const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -215,8 +214,8 @@ opts_parse(int argc, char **argv, struct opts *o)
             o->rules_dir = optarg;
             break;
         case OPT_RULES_ADD:
-            o->rules_add = xrealloc(o->rules_add,
-                                    (o->n_rules_add + 1) * sizeof(char *));
+            o->rules_add =
+                xrealloc(o->rules_add, (o->n_rules_add + 1) * sizeof(char *));
             o->rules_add[o->n_rules_add++] = optarg;
             break;
         case OPT_CHECK_RULES:
@@ -275,9 +274,8 @@ opts_fini(struct opts *o)
 }
 
 bool
-opts_only_selects(const struct opts *o, enum sc_class cls,
-                  enum sc_category cat, uint16_t reply,
-                  const struct smtp_enhanced *enh)
+opts_only_selects(const struct opts *o, enum sc_class cls, enum sc_category cat,
+                  uint16_t reply, const struct smtp_enhanced *enh)
 {
     if (o->n_only == 0)
         return true;

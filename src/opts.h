@@ -17,8 +17,13 @@ enum opts_mode { MODE_FILTER, MODE_EXPLAIN, MODE_CHECK_RULES };
 
 /* One --only selector. */
 struct only_item {
-    enum { ONLY_CLASS, ONLY_CATEGORY, ONLY_REPLY, ONLY_REPLY_CLASS,
-           ONLY_ENHANCED } kind;
+    enum {
+        ONLY_CLASS,
+        ONLY_CATEGORY,
+        ONLY_REPLY,
+        ONLY_REPLY_CLASS,
+        ONLY_ENHANCED
+    } kind;
     unsigned value;           /* class/category enum, reply code or digit */
     struct smtp_enhanced enh; /* ONLY_ENHANCED */
 };
@@ -28,16 +33,16 @@ struct opts {
     enum opts_format format;
     enum opts_stats stats;
     bool is_stats_explicit;
-    bool want_count;  /* -c: no lines, counters to stdout */
+    bool want_count; /* -c: no lines, counters to stdout */
     bool want_line_buffered;
     enum rules_lang lang;
-    const char *rules_dir;     /* --rules: replaces the built-in rules */
-    const char **rules_add;    /* --rules-add: layered over them */
+    const char *rules_dir;  /* --rules: replaces the built-in rules */
+    const char **rules_add; /* --rules-add: layered over them */
     size_t n_rules_add;
-    size_t max_line;           /* classification window in bytes */
-    struct only_item *only;    /* owned */
+    size_t max_line;        /* classification window in bytes */
+    struct only_item *only; /* owned */
     size_t n_only;
-    char **operands;           /* borrowed from argv */
+    char **operands; /* borrowed from argv */
     size_t n_operands;
 };
 

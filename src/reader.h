@@ -37,7 +37,8 @@ struct reader {
     size_t cap;
     reader_read_fn *read_fn;
     void *read_ctx;
-    const volatile sig_atomic_t *stop; /* optional: when set, EINTR ends reads */
+    const volatile sig_atomic_t
+        *stop; /* optional: when set, EINTR ends reads */
 };
 
 /* Owned; release with reader_free(). cap is the buffer size in bytes. */

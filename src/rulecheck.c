@@ -21,9 +21,8 @@ struct checker {
     size_t n_failures;
 };
 
-static void SC_PRINTF(4, 5)
-    fail(struct checker *c, const char *file, unsigned line, const char *fmt,
-         ...)
+static void SC_PRINTF(4, 5) fail(struct checker *c, const char *file,
+                                 unsigned line, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -37,8 +36,8 @@ static void SC_PRINTF(4, 5)
 
 /* The value of one expect key as the outcome has it, into buf. */
 static void
-actual_value(const struct checker *c, const struct outcome *o,
-             const char *key, char *buf, size_t cap)
+actual_value(const struct checker *c, const struct outcome *o, const char *key,
+             char *buf, size_t cap)
 {
     struct span v = span_make(NULL, 0);
 
@@ -57,8 +56,7 @@ actual_value(const struct checker *c, const struct outcome *o,
     } else if (strcmp(key, "enhanced") == 0) {
         if (o->enh.cls != 0)
             buf[smtpcode_format_enhanced(&o->enh, buf)] = '\0';
-    }
-    else if (strcmp(key, "queue_id") == 0)
+    } else if (strcmp(key, "queue_id") == 0)
         v = o->queue_id;
     else if (strcmp(key, "rcpt_domain") == 0)
         v = o->rcpt_domain;
@@ -179,8 +177,7 @@ check_reason_rule(struct checker *c, size_t idx)
             fail(c, r->origin.file, ex->line,
                  "reason '%s': example ends in '%s' through earlier rule "
                  "'%s' (%s:%u)",
-                 r->name,
-                 taxonomy_category_name(c->rs->reasons[got].category),
+                 r->name, taxonomy_category_name(c->rs->reasons[got].category),
                  c->rs->reasons[got].name, c->rs->reasons[got].origin.file,
                  c->rs->reasons[got].origin.line);
     }

@@ -69,9 +69,8 @@ struct loader {
     struct ruleset *rs;
 };
 
-static void SC_PRINTF(4, 5)
-    problem(struct loader *ld, const char *file, unsigned line,
-            const char *fmt, ...)
+static void SC_PRINTF(4, 5) problem(struct loader *ld, const char *file,
+                                    unsigned line, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
@@ -91,13 +90,12 @@ is_blank(char c)
 }
 
 static void
-add_field(struct stanza *st, const char *key, size_t key_len,
-          const char *value, size_t value_len, unsigned line)
+add_field(struct stanza *st, const char *key, size_t key_len, const char *value,
+          size_t value_len, unsigned line)
 {
     if (st->n_fields == st->cap_fields) {
         st->cap_fields = st->cap_fields ? st->cap_fields * 2 : 8;
-        st->fields =
-            xrealloc(st->fields, st->cap_fields * sizeof(*st->fields));
+        st->fields = xrealloc(st->fields, st->cap_fields * sizeof(*st->fields));
     }
     struct field *const f = &st->fields[st->n_fields++];
     f->key = xmemdup0(key, key_len);
@@ -152,8 +150,8 @@ parse_source(struct loader *ld, const struct rules_source *src,
         if (key == p) {
             /* Column 0: a new stanza "KIND NAME". */
             if (s == e) {
-                problem(ld, file, line_no,
-                        "stanza '%.*s' has no name", (int)key_len, key);
+                problem(ld, file, line_no, "stanza '%.*s' has no name",
+                        (int)key_len, key);
                 cur = NULL;
                 p = next;
                 continue;
@@ -172,8 +170,8 @@ parse_source(struct loader *ld, const struct rules_source *src,
             cur->order = ld->n_st;
             ld->n_st++;
         } else if (cur == NULL) {
-            problem(ld, file, line_no,
-                    "field '%.*s' outside of a stanza", (int)key_len, key);
+            problem(ld, file, line_no, "field '%.*s' outside of a stanza",
+                    (int)key_len, key);
         } else if (s == e) {
             problem(ld, file, line_no, "field '%.*s' has no value",
                     (int)key_len, key);
@@ -199,8 +197,7 @@ stanza_fini(struct stanza *st)
 /* ---- pass 2: meaning ---------------------------------------------------- */
 
 static pcre2_code *
-compile_regex(struct loader *ld, const struct stanza *st,
-              const struct field *f)
+compile_regex(struct loader *ld, const struct stanza *st, const struct field *f)
 {
     int errcode;
     PCRE2_SIZE erroff;
@@ -290,9 +287,8 @@ parse_mask(struct loader *ld, const struct stanza *st, const struct field *f,
         const unsigned v = is_event ? (unsigned)taxonomy_event_lookup(w)
                                     : (unsigned)taxonomy_class_lookup(w);
         if (v == 0) {
-            problem(ld, st->file, f->line, "%s '%s': unknown %s '%s'",
-                    st->kind, st->name, is_event ? "event" : "class",
-                    words[i]);
+            problem(ld, st->file, f->line, "%s '%s': unknown %s '%s'", st->kind,
+                    st->name, is_event ? "event" : "class", words[i]);
             mask = 0;
             break;
         }
@@ -309,8 +305,7 @@ build_mta(struct loader *ld, const struct stanza *st)
 
     for (size_t i = 0; i < rs->n_mtas; i++)
         if (strcmp(rs->mtas[i].name, st->name) == 0) {
-            problem(ld, st->file, st->line, "mta '%s' defined twice",
-                    st->name);
+            problem(ld, st->file, st->line, "mta '%s' defined twice", st->name);
             return;
         }
     rs->mtas = xrealloc(rs->mtas, (rs->n_mtas + 1) * sizeof(*rs->mtas));
@@ -380,8 +375,7 @@ parse_map(struct loader *ld, const struct stanza *st, const struct field *f,
 }
 
 static void
-build_event(struct loader *ld, const struct stanza *st,
-            struct event_rule *r)
+build_event(struct loader *ld, const struct stanza *st, struct event_rule *r)
 {
     struct ruleset *const rs = ld->rs;
     const struct field *match = NULL;
@@ -427,8 +421,8 @@ build_event(struct loader *ld, const struct stanza *st,
                 r->event = EVENT_NONE;
             } else {
                 r->event_mode = EVMODE_LITERAL;
-                r->event = taxonomy_event_lookup(
-                    span_make(f->value, f->value_len));
+                r->event =
+                    taxonomy_event_lookup(span_make(f->value, f->value_len));
                 if (r->event == EVENT_NONE)
                     problem(ld, st->file, f->line,
                             "event '%s': unknown event '%s'", st->name,
@@ -447,9 +441,8 @@ build_event(struct loader *ld, const struct stanza *st,
             r->implied_class =
                 taxonomy_class_lookup(span_make(f->value, f->value_len));
             if (r->implied_class == CLASS_NONE)
-                problem(ld, st->file, f->line,
-                        "event '%s': unknown class '%s'", st->name,
-                        f->value);
+                problem(ld, st->file, f->line, "event '%s': unknown class '%s'",
+                        st->name, f->value);
         } else if (strcmp(f->key, "example") == 0) {
             add_example(&r->examples, f, true);
             last_example = &r->examples.v[r->examples.n - 1];
@@ -483,8 +476,8 @@ build_event(struct loader *ld, const struct stanza *st,
     if (r->re == NULL)
         return;
     for (size_t g = 0; g < GRP_COUNT; g++) {
-        const int n = pcre2_substring_number_from_name(
-            r->re, (PCRE2_SPTR)group_names[g]);
+        const int n =
+            pcre2_substring_number_from_name(r->re, (PCRE2_SPTR)group_names[g]);
         r->group[g] = n > 0 ? n : -1;
     }
     if (r->event_mode == EVMODE_STATUS && r->group[GRP_STATUS] < 0)
@@ -492,13 +485,11 @@ build_event(struct loader *ld, const struct stanza *st,
                 "event '%s': 'event $status' needs a (?<status>...) group",
                 st->name);
     if (r->examples.n == 0)
-        problem(ld, st->file, st->line, "event '%s': no 'example'",
-                st->name);
+        problem(ld, st->file, st->line, "event '%s': no 'example'", st->name);
 }
 
 static void
-build_reason(struct loader *ld, const struct stanza *st,
-             struct reason_rule *r)
+build_reason(struct loader *ld, const struct stanza *st, struct reason_rule *r)
 {
     const struct field *match = NULL;
 
@@ -533,16 +524,14 @@ build_reason(struct loader *ld, const struct stanza *st,
         }
     }
     if (r->category == CAT_NONE && ld->n_problems == 0)
-        problem(ld, st->file, st->line, "reason '%s': no 'category'",
-                st->name);
+        problem(ld, st->file, st->line, "reason '%s': no 'category'", st->name);
     if (match == NULL) {
         problem(ld, st->file, st->line, "reason '%s': no 'match'", st->name);
         return;
     }
     r->re = compile_regex(ld, st, match);
     if (r->examples.n == 0)
-        problem(ld, st->file, st->line, "reason '%s': no 'example'",
-                st->name);
+        problem(ld, st->file, st->line, "reason '%s': no 'example'", st->name);
 }
 
 static void
@@ -552,8 +541,9 @@ build_explanation(struct loader *ld, const struct stanza *st,
     if (ex->text[LANG_EN] != NULL || ex->text[LANG_DE] != NULL) {
         /* A later layer overrides an earlier one; one file must not. */
         if (ex->origin.file == st->file) {
-            problem(ld, st->file, st->line, "%s '%s' defined twice (first at line %u)",
-                    st->kind, st->name, ex->origin.line);
+            problem(ld, st->file, st->line,
+                    "%s '%s' defined twice (first at line %u)", st->kind,
+                    st->name, ex->origin.line);
             return;
         }
         free(ex->text[LANG_EN]);
@@ -717,8 +707,8 @@ build_all(struct loader *ld)
             for (size_t j = 0; j < rs->n_events; j++)
                 if (strcmp(rs->events[j].name, st->name) == 0) {
                     problem(ld, st->file, st->line,
-                            "event '%s' defined twice (also %s:%u)",
-                            st->name, rs->events[j].origin.file,
+                            "event '%s' defined twice (also %s:%u)", st->name,
+                            rs->events[j].origin.file,
                             rs->events[j].origin.line);
                     replaced = true;
                 }
@@ -752,8 +742,7 @@ build_all(struct loader *ld)
             const enum sc_class c =
                 taxonomy_class_lookup(span_make(st->name, strlen(st->name)));
             if (c == CLASS_NONE)
-                problem(ld, st->file, st->line, "unknown class '%s'",
-                        st->name);
+                problem(ld, st->file, st->line, "unknown class '%s'", st->name);
             else
                 build_explanation(ld, st, &rs->cls[c], false);
         } else if (!is_kind(st, "mta") && !is_kind(st, "event") &&
@@ -889,9 +878,10 @@ rules_find_mta(const struct ruleset *rs, const char *name)
 static const struct enhanced_entry *
 find_key(const struct ruleset *rs, uint32_t key)
 {
-    const struct enhanced_entry probe = {key, {{NULL, NULL}, CAT_NONE, {NULL, 0}}};
-    return bsearch(&probe, rs->enhanced, rs->n_enhanced,
-                   sizeof(*rs->enhanced), compare_enhanced);
+    const struct enhanced_entry probe = {key,
+                                         {{NULL, NULL}, CAT_NONE, {NULL, 0}}};
+    return bsearch(&probe, rs->enhanced, rs->n_enhanced, sizeof(*rs->enhanced),
+                   compare_enhanced);
 }
 
 const struct explanation *
@@ -903,12 +893,13 @@ rules_find_enhanced(const struct ruleset *rs, const struct smtp_enhanced *e,
     *is_wildcard = false;
     if (e->cls == 0)
         return NULL;
-    if ((hit = find_key(rs, rules_enhanced_key(e->cls, e->subject,
-                                               e->detail))) != NULL ||
+    if ((hit = find_key(
+             rs, rules_enhanced_key(e->cls, e->subject, e->detail))) != NULL ||
         (hit = find_key(rs, rules_enhanced_key(0, e->subject, e->detail))) !=
             NULL)
         return &hit->ex;
-    hit = find_key(rs, rules_enhanced_key(0, e->subject, RULES_DETAIL_WILDCARD));
+    hit =
+        find_key(rs, rules_enhanced_key(0, e->subject, RULES_DETAIL_WILDCARD));
     if (hit != NULL)
         *is_wildcard = true;
     return hit ? &hit->ex : NULL;

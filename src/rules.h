@@ -36,9 +36,9 @@ enum rule_group {
 const char *rules_group_name(enum rule_group g);
 
 enum rule_event_mode {
-    EVMODE_LITERAL,  /* event is fixed */
-    EVMODE_STATUS,   /* from the status group */
-    EVMODE_BY_CLASS  /* sent / deferred / bounced from the class */
+    EVMODE_LITERAL, /* event is fixed */
+    EVMODE_STATUS,  /* from the status group */
+    EVMODE_BY_CLASS /* sent / deferred / bounced from the class */
 };
 
 /* An example (must match) or near miss (must not), with its source line. */
@@ -103,7 +103,7 @@ struct mta_def {
 };
 
 struct explanation {
-    char *text[2]; /* [0] English, [1] German; NULL when absent */
+    char *text[2];             /* [0] English, [1] German; NULL when absent */
     enum sc_category category; /* default category, CAT_NONE if none */
     struct rule_origin origin;
 };
@@ -135,7 +135,7 @@ struct ruleset {
     struct explanation cls[CLASS_COUNT];
     char **files; /* owned file names, for origins */
     size_t n_files;
-    uint32_t max_groups; /* largest capture count of any regex, plus one */
+    uint32_t max_groups;    /* largest capture count of any regex, plus one */
     const char **mta_names; /* n_mtas names, for exporters */
 };
 
@@ -182,9 +182,9 @@ uint32_t rules_enhanced_key(unsigned cls, unsigned subject, unsigned detail);
  * then the subject's wildcard "X.S.*". Borrowed; NULL when none.
  * *is_wildcard tells whether the wildcard entry was used.
  */
-const struct explanation *
-rules_find_enhanced(const struct ruleset *rs, const struct smtp_enhanced *e,
-                    bool *is_wildcard);
+const struct explanation *rules_find_enhanced(const struct ruleset *rs,
+                                              const struct smtp_enhanced *e,
+                                              bool *is_wildcard);
 
 /* An MTA's index by name, or -1. */
 int rules_find_mta(const struct ruleset *rs, const char *name);

@@ -128,9 +128,9 @@ process(struct run *run, const char *name)
             if (o->n_only == 0) {
                 is_selected = true;
             } else {
-                is_selected = oc.has_outcome &&
-                              opts_only_selects(o, oc.cls, oc.category,
-                                                oc.reply, &oc.enh);
+                is_selected =
+                    oc.has_outcome && opts_only_selects(o, oc.cls, oc.category,
+                                                        oc.reply, &oc.enh);
             }
             if (oc.has_outcome && is_selected)
                 run->has_selected = true;

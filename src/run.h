@@ -16,15 +16,15 @@
 #include "rules.h"
 
 struct run {
-    const struct opts *o;       /* borrowed */
-    const struct ruleset *rs;   /* borrowed */
-    struct counters *ctr;       /* owned */
-    struct reader *reader;      /* owned */
+    const struct opts *o;     /* borrowed */
+    const struct ruleset *rs; /* borrowed */
+    struct counters *ctr;     /* owned */
+    struct reader *reader;    /* owned */
     struct matcher m;
-    FILE *out;                  /* line output, borrowed */
+    FILE *out;                         /* line output, borrowed */
     const volatile sig_atomic_t *stop; /* set by a signal handler */
-    bool has_selected;  /* some line was classified (or selected) */
-    bool has_error;     /* an input could not be read */
+    bool has_selected;     /* some line was classified (or selected) */
+    bool has_error;        /* an input could not be read */
     bool is_output_closed; /* the reader of our output went away (EPIPE) */
     bool has_write_error;  /* another write error (already reported) */
 };

@@ -109,8 +109,8 @@ smtpcode_parse_reply(struct span s, uint16_t *out)
     if (s.len != 3 || s.p[0] < '2' || s.p[0] > '5' ||
         !is_digit((unsigned char)s.p[1]) || !is_digit((unsigned char)s.p[2]))
         return false;
-    *out = (uint16_t)((s.p[0] - '0') * 100 + (s.p[1] - '0') * 10 +
-                      (s.p[2] - '0'));
+    *out =
+        (uint16_t)((s.p[0] - '0') * 100 + (s.p[1] - '0') * 10 + (s.p[2] - '0'));
     return true;
 }
 
@@ -211,8 +211,7 @@ smtpcode_scan(struct span text, struct smtp_codes *out)
             if (out->enh.cls == 0)
                 out->enh = first_enh;
             /* qmail's convention puts it last: "550 no mailbox (#5.1.1)". */
-            for (size_t j = i + 3; out->enh.cls == 0 && j + 6 <= text.len;
-                 j++)
+            for (size_t j = i + 3; out->enh.cls == 0 && j + 6 <= text.len; j++)
                 if (text.p[j] == '#')
                     (void)standalone_enhanced_at(text, j + 1, &out->enh);
             return true;

@@ -79,9 +79,8 @@ tag_write_tags(FILE *out, const struct outcome *o, const struct ruleset *rs,
 }
 
 void
-tag_write_piece(FILE *out, const struct line_piece *pc,
-                const struct outcome *o, const struct ruleset *rs,
-                enum rules_lang lang)
+tag_write_piece(FILE *out, const struct line_piece *pc, const struct outcome *o,
+                const struct ruleset *rs, enum rules_lang lang)
 {
     struct span text = pc->text;
     const bool want_tags = pc->is_last && o != NULL && o->has_outcome;

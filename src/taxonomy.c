@@ -70,8 +70,7 @@ static const char *const event_names[EVENT_COUNT] = {
 
 _Static_assert(sizeof(class_names) / sizeof(class_names[0]) == CLASS_COUNT,
                "class names");
-_Static_assert(sizeof(category_names) / sizeof(category_names[0]) ==
-                   CAT_COUNT,
+_Static_assert(sizeof(category_names) / sizeof(category_names[0]) == CAT_COUNT,
                "category names");
 _Static_assert(sizeof(event_names) / sizeof(event_names[0]) == EVENT_COUNT,
                "event names");
@@ -188,8 +187,8 @@ const char *
 taxonomy_enhanced_subject_name(unsigned subject)
 {
     static const char *const subjects[] = {
-        "other",    "addressing", "mailbox",           "mail_system",
-        "network",  "protocol",   "content", "security",
+        "other",   "addressing", "mailbox", "mail_system",
+        "network", "protocol",   "content", "security",
     };
     if (subject >= sizeof(subjects) / sizeof(*subjects))
         return NULL;

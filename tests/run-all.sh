@@ -1,0 +1,34 @@
+#!/bin/sh
+# The whole test suite from a fresh clone: install what is missing, build
+# (warnings are errors), run every test, then the style checks. This is
+# what CI runs (.ci/run) and what the README's second command does.
+set -eu
+cd "$(dirname "$0")/.."
+
+sh tests/setup.sh --test
+PATH="${SMTPCLASS_TOOLS:-$HOME/.cache/smtpclass-tools}:$PATH"
+export PATH
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== release build (-Werror)"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DSMTPCLASS_WERROR=ON >/dev/null
+cmake --build build/release -j "$jobs"
+ctest --test-dir build/release --output-on-failure -j "$jobs"
+
+echo "== banned functions"
+if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system)\s*\(' src/*.c src/*.h; then
+    echo "banned function used (STYLE.md section 4)" >&2
+    exit 1
+fi
+
+echo "== clang-format"
+if ! clang-format --dry-run --Werror src/*.c src/*.h tests/unit/*.c 2>/dev/null; then
+    clang-format --dry-run src/*.c src/*.h tests/unit/*.c 2>&1 | head -20 >&2
+    echo "formatting differs from .clang-format" >&2
+    exit 1
+fi
+
+echo "== rules"
+./build/release/smtpclass --check-rules rules
+
+echo "all tests passed"
