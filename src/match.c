@@ -133,6 +133,17 @@ contains(struct span hay, const char *needle, size_t n)
 }
 
 static bool
+needs_met(const struct event_rule *r, struct span msg)
+{
+    if (r->n_needs == 0 && !r->needs_code)
+        return true;
+    for (size_t i = 0; i < r->n_needs; i++)
+        if (contains(msg, r->needs[i], r->need_lens[i]))
+            return true;
+    return r->needs_code && smtpcode_has_token(msg);
+}
+
+static bool
 try_events(struct matcher *m, const struct mta_def *mta,
            const struct logline *ll, bool is_claimed, struct match_result *res)
 {
@@ -142,7 +153,7 @@ try_events(struct matcher *m, const struct mta_def *mta,
         const size_t idx = mta->events[k];
         const struct event_rule *const r = &rs->events[idx];
         if (r->re == NULL || (is_claimed && r->is_unclaimed_only) ||
-            !daemon_allowed(m, r) || !contains(ll->msg, r->need, r->need_len) ||
+            !daemon_allowed(m, r) || !needs_met(r, ll->msg) ||
             !matcher_exec(m, r->re, ll->msg))
             continue;
         res->rule_idx = (int)idx;

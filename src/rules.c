@@ -402,9 +402,15 @@ build_event(struct loader *ld, const struct stanza *st, struct event_rule *r)
             free_words(r->daemons);
             r->daemons = split_words(f->value);
         } else if (strcmp(f->key, "need") == 0) {
-            free(r->need);
-            r->need = xmemdup0(f->value, f->value_len);
-            r->need_len = f->value_len;
+            if (strcmp(f->value, "<code>") == 0) {
+                r->needs_code = true;
+            } else {
+                r->needs = xrealloc(r->needs, (r->n_needs + 1) * sizeof(char *));
+                r->need_lens = xrealloc(r->need_lens,
+                                        (r->n_needs + 1) * sizeof(size_t));
+                r->needs[r->n_needs] = xmemdup0(f->value, f->value_len);
+                r->need_lens[r->n_needs++] = f->value_len;
+            }
         } else if (strcmp(f->key, "match") == 0) {
             if (match != NULL)
                 problem(ld, st->file, f->line, "event '%s': second 'match'",
@@ -839,7 +845,10 @@ rules_free(struct ruleset *rs)
         free_words(r->daemons);
         free_words(r->map_from);
         free(r->map_to);
-        free(r->need);
+        for (size_t k = 0; k < r->n_needs; k++)
+            free(r->needs[k]);
+        free(r->needs);
+        free(r->need_lens);
         pcre2_code_free(r->re);
         examples_fini(&r->examples);
     }

@@ -67,8 +67,15 @@ struct event_rule {
     struct rule_origin origin;
     uint16_t mta;
     char **daemons; /* NULL-terminated, or NULL for any daemon */
-    char *need;     /* literal pre-check, or NULL */
-    size_t need_len;
+    /*
+     * Pre-checks: the message must contain one of the literals needs[i]
+     * (need_lens[i] bytes), or a code-like token when needs_code is set
+     * (`need <code>`). No need at all: the rule runs on every line.
+     */
+    char **needs;
+    size_t *need_lens;
+    size_t n_needs;
+    bool needs_code;
     pcre2_code *re;
     int group[GRP_COUNT]; /* capture numbers, -1 when the regex lacks it */
     enum rule_event_mode event_mode;

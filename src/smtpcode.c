@@ -236,3 +236,25 @@ smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf)
                            (unsigned)e->subject, (unsigned)e->detail);
     return n > 0 ? (size_t)n : 0;
 }
+
+bool
+smtpcode_has_token(struct span text)
+{
+    for (size_t i = 0; i + 3 <= text.len; i++) {
+        const char c = text.p[i];
+        if (c < '2' || c > '5')
+            continue;
+        if (text.p[i + 1] == '.') {
+            if (c != '3' && i + 3 < text.len && text.p[i + 2] >= '0' &&
+                text.p[i + 2] <= '7' && text.p[i + 3] == '.')
+                return true;
+            continue;
+        }
+        if (is_digit((unsigned char)text.p[i + 1]) &&
+            is_digit((unsigned char)text.p[i + 2]) &&
+            (i + 3 == text.len ||
+             !is_digit((unsigned char)text.p[i + 3])))
+            return true;
+    }
+    return false;
+}

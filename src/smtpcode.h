@@ -38,6 +38,13 @@ bool smtpcode_parse_enhanced(struct span s, struct smtp_enhanced *out);
  */
 bool smtpcode_scan(struct span text, struct smtp_codes *out);
 
+/*
+ * True when text holds a code-like token: three digits 2xx..5xx followed by
+ * a delimiter (or the end), or "C.S.D" with C in 2,4,5. A cheap superset of
+ * what smtpcode_scan accepts, used to skip lines that cannot carry a code.
+ */
+bool smtpcode_has_token(struct span text);
+
 /* Write "C.S.D" into buf (at least 12 bytes); returns the length. */
 size_t smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf);
 
