@@ -84,3 +84,25 @@ linesplit_next(struct linesplit *ls, struct line_piece *out)
         }
     }
 }
+
+enum linesplit_status
+linesplit_next_block(struct linesplit *ls, struct span *block, bool *is_block,
+                     struct line_piece *out)
+{
+    struct reader *const r = ls->r;
+
+    *is_block = false;
+    if (!ls->in_long_line) {
+        const char *const data = r->buf + ls->pos;
+        size_t avail = r->len - ls->pos;
+        while (avail > 0 && data[avail - 1] != '\n')
+            avail--;
+        if (avail > 0) {
+            *block = span_make(data, avail);
+            *is_block = true;
+            ls->pos += avail;
+            return LINESPLIT_PIECE;
+        }
+    }
+    return linesplit_next(ls, out);
+}

@@ -55,4 +55,15 @@ enum linesplit_status {
 enum linesplit_status linesplit_next(struct linesplit *ls,
                                      struct line_piece *out);
 
+/*
+ * Like linesplit_next, but when the buffer holds complete lines, return them
+ * all at once in *block (from the next line's start through the last '\n',
+ * borrowed like a piece) and set *is_block. Otherwise behaves as
+ * linesplit_next and fills *out. For callers that can skip most lines
+ * without looking at them one by one.
+ */
+enum linesplit_status linesplit_next_block(struct linesplit *ls,
+                                           struct span *block, bool *is_block,
+                                           struct line_piece *out);
+
 #endif

@@ -17,6 +17,7 @@
 #include "export_text.h"
 #include "msg.h"
 #include "opts.h"
+#include "prefilter.h"
 #include "rulecheck.h"
 #include "rules.h"
 #include "run.h"
@@ -184,7 +185,12 @@ filter(const struct opts *o, const struct ruleset *rs)
         (void)setvbuf(stdout, NULL, _IOLBF, 0);
     else
         (void)setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    run_init(&run, o, rs, o->format == FORMAT_NONE ? NULL : stdout,
+    struct sc_err err;
+    struct prefilter *const pf =
+        o->want_reference ? NULL : prefilter_new(rs, &err);
+    if (pf == NULL && !o->want_reference)
+        sc_warnx("%s; using the slower plain path", err.msg);
+    run_init(&run, o, rs, pf, o->format == FORMAT_NONE ? NULL : stdout,
              &stop_requested);
     for (size_t i = 0; i < n_inputs && !stop_requested; i++)
         if (!run_input(&run, inputs[i]))
@@ -199,6 +205,7 @@ filter(const struct opts *o, const struct ruleset *rs)
         status = SC_EXIT_ERROR;
     }
     run_fini(&run);
+    prefilter_free(pf);
     return status;
 }
 

@@ -7,7 +7,19 @@
 #include "match.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "xalloc.h"
+
+void
+matcher_use_prefilter(struct matcher *m, const struct prefilter *pf)
+{
+    assert(m->pf == NULL);
+    m->pf = pf;
+    m->pf_scratch = prefilter_scratch_new(pf);
+    m->reason_hits = xcalloc(prefilter_reason_words(pf) + 1, sizeof(uint64_t));
+}
 
 void
 matcher_init(struct matcher *m, const struct ruleset *rs)
@@ -33,6 +45,8 @@ matcher_fini(struct matcher *m)
     pcre2_match_data_free(m->md);
     pcre2_match_context_free(m->mctx);
     pcre2_jit_stack_free(m->jit_stack);
+    prefilter_scratch_free(m->pf_scratch);
+    free(m->reason_hits);
     memset(m, 0, sizeof(*m));
 }
 
@@ -187,8 +201,20 @@ matcher_reason(struct matcher *m, struct span text, enum sc_class cls,
 {
     const struct ruleset *const rs = m->rs;
 
+    if (m->pf != NULL)
+        prefilter_reasons(m->pf, m->pf_scratch, text, m->reason_hits);
     for (size_t i = 0; i < rs->n_reasons; i++) {
         const struct reason_rule *const r = &rs->reasons[i];
+        if (m->pf != NULL) {
+            /* Skip whole words of rules the prefilter ruled out. */
+            const uint64_t word = m->reason_hits[i / 64] >> (i % 64);
+            if (word == 0) {
+                i |= 63;
+                continue;
+            }
+            if ((word & 1) == 0)
+                continue;
+        }
         if (r->re == NULL)
             continue;
         if (r->class_mask != 0 && (r->class_mask & (1u << cls)) == 0)

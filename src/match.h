@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "logline.h"
+#include "prefilter.h"
 #include "rules.h"
 
 /* Per-line regex budget (RELIABILITY RC-34..37). */
@@ -28,7 +29,10 @@ struct matcher {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
-    uint64_t n_limit_hits; /* regex runs stopped by a resource limit */
+    uint64_t n_limit_hits;      /* regex runs stopped by a resource limit */
+    const struct prefilter *pf; /* optional, borrowed */
+    struct prefilter_scratch *pf_scratch; /* owned when pf is set */
+    uint64_t *reason_hits;                /* owned when pf is set */
     /* Cache of the last program tag → MTA, since lines come in runs. */
     char last_program[64];
     size_t last_program_len;
@@ -37,8 +41,14 @@ struct matcher {
     size_t last_daemon_len;
 };
 
-/* Set up for rs (borrowed; must outlive the matcher). */
+/* Set up for rs (borrowed; must outlive the matcher): the plain path. */
 void matcher_init(struct matcher *m, const struct ruleset *rs);
+
+/*
+ * Use pf (built from the same ruleset; borrowed, must outlive the matcher)
+ * to skip reason rules that cannot match. Results do not change.
+ */
+void matcher_use_prefilter(struct matcher *m, const struct prefilter *pf);
 void matcher_fini(struct matcher *m);
 
 /*

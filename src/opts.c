@@ -48,6 +48,8 @@ static const char help_text[] =
     "  -c, --count        print no lines, only the counters (to stdout)\n"
     "  --lang=LANG        en or de (default: from LC_ALL, LC_MESSAGES, LANG)\n"
     "  --line-buffered    flush after every line\n"
+    "  --reference        classify every line with the plain path (no\n"
+    "                     Hyperscan prefilters); for testing, same results\n"
     "\n"
     "Rules:\n"
     "  --rules=DIR        use the *.rules files of DIR instead of the\n"
@@ -75,7 +77,8 @@ enum {
     OPT_RULES_ADD,
     OPT_CHECK_RULES,
     OPT_MAX_LINE,
-    OPT_LINE_BUFFERED
+    OPT_LINE_BUFFERED,
+    OPT_REFERENCE
 };
 
 static const struct option long_opts[] = {
@@ -88,6 +91,7 @@ static const struct option long_opts[] = {
     {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"line-buffered", no_argument, NULL, OPT_LINE_BUFFERED},
+    {"reference", no_argument, NULL, OPT_REFERENCE},
     {"count", no_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -235,6 +239,9 @@ opts_parse(int argc, char **argv, struct opts *o)
         }
         case OPT_LINE_BUFFERED:
             o->want_line_buffered = true;
+            break;
+        case OPT_REFERENCE:
+            o->want_reference = true;
             break;
         case 'c':
             o->want_count = true;

@@ -35,6 +35,7 @@ struct opts {
     bool is_stats_explicit;
     bool want_count; /* -c: no lines, counters to stdout */
     bool want_line_buffered;
+    bool want_reference; /* --reference: plain path, no prefilters */
     enum rules_lang lang;
     const char *rules_dir;  /* --rules: replaces the built-in rules */
     const char **rules_add; /* --rules-add: layered over them */

@@ -405,9 +405,10 @@ build_event(struct loader *ld, const struct stanza *st, struct event_rule *r)
             if (strcmp(f->value, "<code>") == 0) {
                 r->needs_code = true;
             } else {
-                r->needs = xrealloc(r->needs, (r->n_needs + 1) * sizeof(char *));
-                r->need_lens = xrealloc(r->need_lens,
-                                        (r->n_needs + 1) * sizeof(size_t));
+                r->needs =
+                    xrealloc(r->needs, (r->n_needs + 1) * sizeof(char *));
+                r->need_lens =
+                    xrealloc(r->need_lens, (r->n_needs + 1) * sizeof(size_t));
                 r->needs[r->n_needs] = xmemdup0(f->value, f->value_len);
                 r->need_lens[r->n_needs++] = f->value_len;
             }
@@ -536,6 +537,7 @@ build_reason(struct loader *ld, const struct stanza *st, struct reason_rule *r)
         return;
     }
     r->re = compile_regex(ld, st, match);
+    r->pattern = xmemdup0(match->value, match->value_len);
     if (r->examples.n == 0)
         problem(ld, st->file, st->line, "reason '%s': no 'example'", st->name);
 }
@@ -855,6 +857,7 @@ rules_free(struct ruleset *rs)
     free(rs->events);
     for (size_t i = 0; i < rs->n_reasons; i++) {
         free(rs->reasons[i].name);
+        free(rs->reasons[i].pattern);
         pcre2_code_free(rs->reasons[i].re);
         examples_fini(&rs->reasons[i].examples);
     }

@@ -94,6 +94,7 @@ struct reason_rule {
     struct rule_origin origin;
     enum sc_category category;
     pcre2_code *re;
+    char *pattern;       /* the regex source, for the prefilter */
     uint32_t class_mask; /* bit per enum sc_class; 0 = any */
     uint32_t event_mask; /* bit per enum sc_event; 0 = any */
     struct rule_examples examples;

@@ -22,7 +22,8 @@
 
 void
 run_init(struct run *run, const struct opts *o, const struct ruleset *rs,
-         FILE *out, const volatile sig_atomic_t *stop)
+         const struct prefilter *pf, FILE *out,
+         const volatile sig_atomic_t *stop)
 {
     memset(run, 0, sizeof(*run));
     run->o = o;
@@ -35,12 +36,20 @@ run_init(struct run *run, const struct opts *o, const struct ruleset *rs,
     run->reader = reader_new(cap);
     run->reader->stop = stop;
     matcher_init(&run->m, rs);
+    if (pf != NULL) {
+        matcher_use_prefilter(&run->m, pf);
+        if (prefilter_has_gate(pf)) {
+            run->pf = pf;
+            run->gate_scratch = prefilter_scratch_new(pf);
+        }
+    }
 }
 
 void
 run_fini(struct run *run)
 {
     matcher_fini(&run->m);
+    prefilter_scratch_free(run->gate_scratch);
     reader_free(run->reader);
     counters_free(run->ctr);
     memset(run, 0, sizeof(*run));
@@ -89,57 +98,135 @@ count_line(struct run *run, const struct outcome *oc, bool is_overlong)
     counters_add(run->ctr, &key, 1);
 }
 
+/* Per-line state that spans the pieces of one line. */
+struct line_state {
+    struct outcome oc;
+    bool is_selected;
+    bool is_lossy;
+};
+
+/* Classify (on the first piece), count, and write one piece of a line. */
+static void
+process_piece(struct run *run, const struct line_piece *pc,
+              struct line_state *ls)
+{
+    const struct opts *const o = run->o;
+
+    counters_totals(run->ctr)->bytes_read +=
+        pc->text.len + (pc->has_newline ? 1 : 0);
+    if (pc->is_first) {
+        classify_line(&run->m, pc->text, o->max_line, &ls->oc);
+        count_line(run, &ls->oc, !pc->is_last || pc->text.len > o->max_line);
+        ls->is_selected =
+            o->n_only == 0 || (ls->oc.has_outcome &&
+                               opts_only_selects(o, ls->oc.cls, ls->oc.category,
+                                                 ls->oc.reply, &ls->oc.enh));
+        if (ls->oc.has_outcome && ls->is_selected)
+            run->has_selected = true;
+    }
+    if (ls->is_selected && o->format == FORMAT_TAGGED)
+        tag_write_piece(run->out, pc, &ls->oc, run->rs, o->lang);
+    else if (ls->is_selected && o->format == FORMAT_JSON)
+        jsonline_write_piece(run->out, pc, &ls->oc, run->rs, o->lang,
+                             &ls->is_lossy);
+}
+
+/*
+ * Lines the gate ruled out carry no outcome: count them (and their
+ * overlong ones) and pass them on in one write, or as JSON objects.
+ */
+static void
+pass_lines(struct run *run, struct span lines, struct line_state *ls)
+{
+    const struct opts *const o = run->o;
+    struct counter_totals *const t = counters_totals(run->ctr);
+    const char *p = lines.p;
+    const char *const end = lines.p + lines.len;
+
+    if (lines.len == 0)
+        return;
+    if (o->format == FORMAT_JSON) {
+        while (p < end) {
+            const char *const nl = memchr(p, '\n', (size_t)(end - p));
+            const struct line_piece pc = {span_make(p, (size_t)(nl - p)), true,
+                                          true, true};
+            process_piece(run, &pc, ls);
+            p = nl + 1;
+        }
+        return;
+    }
+    t->bytes_read += lines.len;
+    while (p < end) {
+        const char *const nl = memchr(p, '\n', (size_t)(end - p));
+        if ((size_t)(nl - p) > o->max_line)
+            t->lines_overlong++;
+        t->lines_read++;
+        t->lines_without_outcome++;
+        p = nl + 1;
+    }
+    if (o->format == FORMAT_TAGGED && o->n_only == 0)
+        (void)fwrite(lines.p, 1, lines.len, run->out);
+}
+
+/* A block of complete lines: the gate picks the lines worth classifying. */
+static void
+process_block(struct run *run, struct span block, struct line_state *ls)
+{
+    const size_t *starts;
+    const size_t n = prefilter_gate(run->pf, run->gate_scratch, block, &starts);
+    size_t pos = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        pass_lines(run, span_make(block.p + pos, starts[k] - pos), ls);
+        const char *const line = block.p + starts[k];
+        const char *const nl = memchr(line, '\n', block.len - starts[k]);
+        const struct line_piece pc = {span_make(line, (size_t)(nl - line)),
+                                      true, true, true};
+        process_piece(run, &pc, ls);
+        pos = (size_t)(nl - block.p) + 1;
+    }
+    pass_lines(run, span_make(block.p + pos, block.len - pos), ls);
+}
+
 /* Process the pieces of one input until EOF, error or stop. */
 static bool
 process(struct run *run, const char *name)
 {
-    const struct opts *const o = run->o;
     struct linesplit ls;
     struct line_piece pc;
-    struct outcome oc;
-    bool is_selected = false, is_lossy = false;
+    struct span block;
+    struct line_state st;
+    bool is_block = false;
     unsigned since_check = 0;
 
+    memset(&st, 0, sizeof(st));
     linesplit_init(&ls, run->reader);
     ls.want_stop_at_short_read = true;
-    oc.has_outcome = false;
     for (;;) {
-        const enum linesplit_status st = linesplit_next(&ls, &pc);
-        if (st == LINESPLIT_IDLE) {
+        const enum linesplit_status rc =
+            run->pf != NULL ? linesplit_next_block(&ls, &block, &is_block, &pc)
+                            : linesplit_next(&ls, &pc);
+        if (rc == LINESPLIT_IDLE) {
             run_flush(run);
             if (run->is_output_closed || run->has_write_error)
                 return false;
             continue;
         }
-        if (st == LINESPLIT_EOF)
+        if (rc == LINESPLIT_EOF)
             return true;
-        if (st == LINESPLIT_ERR) {
+        if (rc == LINESPLIT_ERR) {
             if (errno == EINTR && run->stop != NULL && *run->stop)
                 return false;
             sc_warn("%s", name);
             run->has_error = true;
             return true;
         }
-        counters_totals(run->ctr)->bytes_read +=
-            pc.text.len + (pc.has_newline ? 1 : 0);
-        if (pc.is_first) {
-            classify_line(&run->m, pc.text, o->max_line, &oc);
-            count_line(run, &oc, !pc.is_last || pc.text.len > o->max_line);
-            if (o->n_only == 0) {
-                is_selected = true;
-            } else {
-                is_selected =
-                    oc.has_outcome && opts_only_selects(o, oc.cls, oc.category,
-                                                        oc.reply, &oc.enh);
-            }
-            if (oc.has_outcome && is_selected)
-                run->has_selected = true;
+        if (is_block) {
+            process_block(run, block, &st);
+            since_check += 4096;
+        } else {
+            process_piece(run, &pc, &st);
         }
-        if (is_selected && o->format == FORMAT_TAGGED)
-            tag_write_piece(run->out, &pc, &oc, run->rs, o->lang);
-        else if (is_selected && o->format == FORMAT_JSON)
-            jsonline_write_piece(run->out, &pc, &oc, run->rs, o->lang,
-                                 &is_lossy);
         if (++since_check >= 4096) {
             since_check = 0;
             check_output(run);

@@ -12,6 +12,7 @@
 #include "counters.h"
 #include "match.h"
 #include "opts.h"
+#include "prefilter.h"
 #include "reader.h"
 #include "rules.h"
 
@@ -21,16 +22,23 @@ struct run {
     struct counters *ctr;     /* owned */
     struct reader *reader;    /* owned */
     struct matcher m;
-    FILE *out;                         /* line output, borrowed */
-    const volatile sig_atomic_t *stop; /* set by a signal handler */
+    FILE *out;                              /* line output, borrowed */
+    const struct prefilter *pf;             /* NULL: the plain per-line path */
+    struct prefilter_scratch *gate_scratch; /* owned when pf is set */
+    const volatile sig_atomic_t *stop;      /* set by a signal handler */
     bool has_selected;     /* some line was classified (or selected) */
     bool has_error;        /* an input could not be read */
     bool is_output_closed; /* the reader of our output went away (EPIPE) */
     bool has_write_error;  /* another write error (already reported) */
 };
 
+/*
+ * pf (borrowed, may be NULL) lets the run skip lines that cannot carry an
+ * outcome without running any regex on them; results are the same.
+ */
 void run_init(struct run *run, const struct opts *o, const struct ruleset *rs,
-              FILE *out, const volatile sig_atomic_t *stop);
+              const struct prefilter *pf, FILE *out,
+              const volatile sig_atomic_t *stop);
 void run_fini(struct run *run);
 
 /*

@@ -252,8 +252,7 @@ smtpcode_has_token(struct span text)
         }
         if (is_digit((unsigned char)text.p[i + 1]) &&
             is_digit((unsigned char)text.p[i + 2]) &&
-            (i + 3 == text.len ||
-             !is_digit((unsigned char)text.p[i + 3])))
+            (i + 3 == text.len || !is_digit((unsigned char)text.p[i + 3])))
             return true;
     }
     return false;

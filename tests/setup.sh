@@ -8,9 +8,9 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO=sudo
 fi
 
-# Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash.
+# Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan.
 # Tests: Criterion, jq, promtool (from the prometheus package), curl, time.
-need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev"
+need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev"
 if [ "${1:-}" = "--test" ]; then
     need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format"
 fi

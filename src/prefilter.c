@@ -1,0 +1,327 @@
+/*
+ * prefilter.c: the Hyperscan side. It does not decide anything: it only
+ * narrows which lines and which reason rules PCRE2 has to look at. Every
+ * pattern Hyperscan cannot compile, even in prefilter mode, is treated as
+ * "always a candidate", so correctness never depends on Hyperscan.
+ */
+#include "prefilter.h"
+
+#include <hs/hs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+/* Gate pattern ids: the code-token pattern, then one per need literal. */
+#define GATE_ID_CODE 0u
+
+struct prefilter {
+    const struct ruleset *rs;
+    hs_database_t *gate;
+    hs_database_t *reasons;
+    bool has_gate;
+    size_t n_words;
+    uint64_t *always;       /* reason rules Hyperscan could not compile */
+    unsigned *reason_of_id; /* database id → reason rule index */
+};
+
+struct prefilter_scratch {
+    hs_scratch_t *hs;
+    size_t *starts;
+    size_t n_starts;
+    size_t cap_starts;
+    struct span block;
+    size_t line_end; /* offset after the last marked line's '\n' */
+    uint64_t *hits;
+};
+
+/* "abc.d" → "abc\x2ed": a literal as a Hyperscan regex. */
+static char *
+escape_literal(const char *s, size_t len)
+{
+    char *const out = xmalloc(len * 4 + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        const unsigned char c = (unsigned char)s[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || c == ' ' || c == '_')
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/*
+ * Compile pats into db. A pattern that fails is dropped and reported
+ * through *failed (indices into pats), so the caller can treat it as
+ * always matching. Returns 0, or -1 when nothing could be compiled.
+ */
+static int
+compile_all(const char *const *pats, const unsigned *flags, const unsigned *ids,
+            size_t n, hs_database_t **db, bool *failed)
+{
+    const char **p = xcalloc(n ? n : 1, sizeof(*p));
+    unsigned *f = xcalloc(n ? n : 1, sizeof(*f));
+    unsigned *id = xcalloc(n ? n : 1, sizeof(*id));
+    size_t *orig = xcalloc(n ? n : 1, sizeof(*orig));
+    size_t m = 0;
+    int rc = -1;
+
+    for (size_t i = 0; i < n; i++)
+        failed[i] = false;
+    for (;;) {
+        m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!failed[i]) {
+                p[m] = pats[i];
+                f[m] = flags[i];
+                id[m] = ids[i];
+                orig[m++] = i;
+            }
+        if (m == 0)
+            break;
+        hs_compile_error_t *err = NULL;
+        if (hs_compile_multi(p, f, id, (unsigned)m, HS_MODE_BLOCK, NULL, db,
+                             &err) == HS_SUCCESS) {
+            rc = 0;
+            break;
+        }
+        const int bad = err != NULL ? err->expression : -1;
+        hs_free_compile_error(err);
+        if (bad < 0 || (size_t)bad >= m)
+            break; /* a database-level failure: give up on Hyperscan */
+        failed[orig[bad]] = true;
+    }
+    free(p);
+    free(f);
+    free(id);
+    free(orig);
+    return rc;
+}
+
+static bool
+build_gate(struct prefilter *pf)
+{
+    const struct ruleset *const rs = pf->rs;
+    size_t n = 1;
+
+    for (size_t i = 0; i < rs->n_events; i++) {
+        const struct event_rule *const r = &rs->events[i];
+        if (r->n_needs == 0 && !r->needs_code)
+            return false; /* a rule that runs on every line: no gate */
+        n += r->n_needs;
+    }
+    char **pats = xcalloc(n, sizeof(*pats));
+    unsigned *flags = xcalloc(n, sizeof(*flags));
+    unsigned *ids = xcalloc(n, sizeof(*ids));
+    bool *failed = xcalloc(n, sizeof(*failed));
+    size_t k = 0;
+    /* The same superset of codes as smtpcode_has_token(). */
+    pats[k] = xstrdup("[2-5][0-9][0-9](?:[^0-9\\n]|$)|[245]\\.[0-7]\\.");
+    flags[k] = HS_FLAG_MULTILINE;
+    ids[k] = GATE_ID_CODE;
+    k++;
+    for (size_t i = 0; i < rs->n_events; i++) {
+        const struct event_rule *const r = &rs->events[i];
+        for (size_t j = 0; j < r->n_needs; j++, k++) {
+            pats[k] = escape_literal(r->needs[j], r->need_lens[j]);
+            flags[k] = 0;
+            ids[k] = (unsigned)k;
+        }
+    }
+    const bool ok = compile_all((const char *const *)pats, flags, ids, k,
+                                &pf->gate, failed) == 0;
+    bool all = ok;
+    for (size_t i = 0; i < k; i++) {
+        if (failed[i])
+            all = false;
+        free(pats[i]);
+    }
+    free(pats);
+    free(flags);
+    free(ids);
+    free(failed);
+    return all;
+}
+
+static void
+build_reasons(struct prefilter *pf)
+{
+    const struct ruleset *const rs = pf->rs;
+    const size_t n = rs->n_reasons;
+    const char **pats = xcalloc(n ? n : 1, sizeof(*pats));
+    unsigned *flags = xcalloc(n ? n : 1, sizeof(*flags));
+    unsigned *ids = xcalloc(n ? n : 1, sizeof(*ids));
+    bool *failed = xcalloc(n ? n : 1, sizeof(*failed));
+    size_t m = 0;
+
+    pf->n_words = (n + 63) / 64;
+    pf->always = xcalloc(pf->n_words ? pf->n_words : 1, sizeof(uint64_t));
+    pf->reason_of_id = xcalloc(n ? n : 1, sizeof(unsigned));
+    for (size_t i = 0; i < n; i++) {
+        const struct reason_rule *const r = &rs->reasons[i];
+        if (r->pattern == NULL) {
+            pf->always[i / 64] |= 1ull << (i % 64);
+            continue;
+        }
+        pats[m] = r->pattern;
+        flags[m] = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+        ids[m] = (unsigned)m;
+        pf->reason_of_id[m] = (unsigned)i;
+        m++;
+    }
+    if (m > 0 && compile_all(pats, flags, ids, m, &pf->reasons, failed) != 0)
+        for (size_t j = 0; j < m; j++)
+            failed[j] = true;
+    for (size_t j = 0; j < m; j++)
+        if (failed[j]) {
+            const unsigned i = pf->reason_of_id[j];
+            pf->always[i / 64] |= 1ull << (i % 64);
+        }
+    free(pats);
+    free(flags);
+    free(ids);
+    free(failed);
+}
+
+struct prefilter *
+prefilter_new(const struct ruleset *rs, struct sc_err *err)
+{
+    if (hs_valid_platform() != HS_SUCCESS) {
+        sc_err_set(err, NULL, 0, "Hyperscan does not support this CPU");
+        return NULL;
+    }
+    struct prefilter *const pf = xcalloc(1, sizeof(*pf));
+    pf->rs = rs;
+    pf->has_gate = build_gate(pf);
+    build_reasons(pf);
+    return pf;
+}
+
+void
+prefilter_free(struct prefilter *pf)
+{
+    if (pf == NULL)
+        return;
+    hs_free_database(pf->gate);
+    hs_free_database(pf->reasons);
+    free(pf->always);
+    free(pf->reason_of_id);
+    free(pf);
+}
+
+struct prefilter_scratch *
+prefilter_scratch_new(const struct prefilter *pf)
+{
+    struct prefilter_scratch *const s = xcalloc(1, sizeof(*s));
+
+    if ((pf->gate != NULL &&
+         hs_alloc_scratch(pf->gate, &s->hs) != HS_SUCCESS) ||
+        (pf->reasons != NULL &&
+         hs_alloc_scratch(pf->reasons, &s->hs) != HS_SUCCESS))
+        sc_die("out of memory");
+    s->cap_starts = 1024;
+    s->starts = xcalloc(s->cap_starts, sizeof(*s->starts));
+    s->hits = xcalloc(pf->n_words ? pf->n_words : 1, sizeof(uint64_t));
+    return s;
+}
+
+void
+prefilter_scratch_free(struct prefilter_scratch *s)
+{
+    if (s == NULL)
+        return;
+    hs_free_scratch(s->hs);
+    free(s->starts);
+    free(s->hits);
+    free(s);
+}
+
+bool
+prefilter_has_gate(const struct prefilter *pf)
+{
+    return pf != NULL && pf->has_gate;
+}
+
+size_t
+prefilter_reason_words(const struct prefilter *pf)
+{
+    return pf->n_words;
+}
+
+/* Mark the line holding the byte before `to`; skip further hits in it. */
+static int
+on_gate_match(unsigned id, unsigned long long from, unsigned long long to,
+              unsigned flags, void *ctx)
+{
+    struct prefilter_scratch *const s = ctx;
+    (void)id;
+    (void)from;
+    (void)flags;
+
+    if (to <= s->line_end)
+        return 0;
+    size_t start = (size_t)to - (to > 0 ? 1 : 0);
+    if (start < s->line_end)
+        start = s->line_end;
+    while (start > s->line_end && s->block.p[start - 1] != '\n')
+        start--;
+    const char *const nl =
+        memchr(s->block.p + to, '\n', s->block.len - (size_t)to);
+    s->line_end = nl ? (size_t)(nl - s->block.p) + 1 : s->block.len;
+    if (s->n_starts == s->cap_starts) {
+        s->cap_starts *= 2;
+        s->starts = xrealloc(s->starts, s->cap_starts * sizeof(*s->starts));
+    }
+    s->starts[s->n_starts++] = start;
+    return 0;
+}
+
+size_t
+prefilter_gate(const struct prefilter *pf, struct prefilter_scratch *s,
+               struct span block, const size_t **starts)
+{
+    s->n_starts = 0;
+    s->line_end = 0;
+    s->block = block;
+    if (block.len > 0 && hs_scan(pf->gate, block.p, (unsigned)block.len, 0,
+                                 s->hs, on_gate_match, s) != HS_SUCCESS)
+        sc_die("hyperscan: scan failed");
+    *starts = s->starts;
+    return s->n_starts;
+}
+
+struct reason_ctx {
+    const struct prefilter *pf;
+    uint64_t *hits;
+};
+
+static int
+on_reason_match(unsigned id, unsigned long long from, unsigned long long to,
+                unsigned flags, void *ctx)
+{
+    const struct reason_ctx *const rc = ctx;
+    (void)from;
+    (void)to;
+    (void)flags;
+    const unsigned i = rc->pf->reason_of_id[id];
+    rc->hits[i / 64] |= 1ull << (i % 64);
+    return 0;
+}
+
+void
+prefilter_reasons(const struct prefilter *pf, struct prefilter_scratch *s,
+                  struct span text, uint64_t *hits)
+{
+    struct reason_ctx rc = {pf, hits};
+
+    (void)s;
+    memcpy(hits, pf->always, pf->n_words * sizeof(uint64_t));
+    if (pf->reasons != NULL &&
+        hs_scan(pf->reasons, text.len ? text.p : "", (unsigned)text.len, 0,
+                s->hs, on_reason_match, &rc) != HS_SUCCESS)
+        sc_die("hyperscan: scan failed");
+}
