@@ -26,6 +26,13 @@
 #define SMTPCLASS_VERSION "0.0.0"
 #endif
 
+/*
+ * The prefilter databases of the built-in rules, compiled at build time
+ * (prefilter_blob.c, generated; empty in the first build stage).
+ */
+extern const unsigned char prefilter_blob[];
+extern const size_t prefilter_blob_len;
+
 static volatile sig_atomic_t stop_requested;
 
 static void
@@ -173,6 +180,55 @@ write_stats(const struct opts *o, const struct run *run,
     return rc;
 }
 
+/* Built-in rules use the build-time databases; others compile now. */
+static struct prefilter *
+load_prefilter(const struct opts *o, const struct ruleset *rs)
+{
+    struct sc_err err;
+    struct prefilter *pf = NULL;
+
+    if (o->want_reference)
+        return NULL;
+    if (o->rules_dir == NULL && o->n_rules_add == 0 && prefilter_blob_len > 0)
+        pf = prefilter_new_serialized(
+            rs, prefilter_fingerprint(rules_embedded, rules_embedded_count),
+            prefilter_blob, prefilter_blob_len, &err);
+    if (pf == NULL)
+        pf = prefilter_new(rs, &err);
+    if (pf == NULL)
+        sc_warnx("%s; using the slower plain path", err.msg);
+    return pf;
+}
+
+/* --write-prefilter: the build's first stage serializes the databases. */
+static int
+write_prefilter(const struct opts *o, const struct ruleset *rs)
+{
+    struct sc_err err;
+    char *bytes;
+    size_t len;
+    struct prefilter *const pf = prefilter_new(rs, &err);
+    FILE *f;
+
+    if (pf == NULL ||
+        prefilter_serialize(
+            pf, prefilter_fingerprint(rules_embedded, rules_embedded_count),
+            &bytes, &len, &err) != 0) {
+        sc_warn_err(&err);
+        prefilter_free(pf);
+        return SC_EXIT_ERROR;
+    }
+    prefilter_free(pf);
+    if ((f = fopen(o->write_prefilter, "wb")) == NULL ||
+        fwrite(bytes, 1, len, f) != len || fclose(f) != 0) {
+        sc_warn("%s", o->write_prefilter);
+        free(bytes);
+        return SC_EXIT_ERROR;
+    }
+    free(bytes);
+    return SC_EXIT_MATCH;
+}
+
 static int
 filter(const struct opts *o, const struct ruleset *rs)
 {
@@ -185,11 +241,7 @@ filter(const struct opts *o, const struct ruleset *rs)
         (void)setvbuf(stdout, NULL, _IOLBF, 0);
     else
         (void)setvbuf(stdout, NULL, _IOFBF, 1 << 16);
-    struct sc_err err;
-    struct prefilter *const pf =
-        o->want_reference ? NULL : prefilter_new(rs, &err);
-    if (pf == NULL && !o->want_reference)
-        sc_warnx("%s; using the slower plain path", err.msg);
+    struct prefilter *const pf = load_prefilter(o, rs);
     run_init(&run, o, rs, pf, o->format == FORMAT_NONE ? NULL : stdout,
              &stop_requested);
     for (size_t i = 0; i < n_inputs && !stop_requested; i++)
@@ -241,7 +293,8 @@ main(int argc, char **argv)
                                                               : SC_EXIT_ERROR;
         break;
     default:
-        status = filter(&o, rs);
+        status = o.write_prefilter != NULL ? write_prefilter(&o, rs)
+                                           : filter(&o, rs);
         break;
     }
     rules_free(rs);

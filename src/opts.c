@@ -78,7 +78,8 @@ enum {
     OPT_CHECK_RULES,
     OPT_MAX_LINE,
     OPT_LINE_BUFFERED,
-    OPT_REFERENCE
+    OPT_REFERENCE,
+    OPT_WRITE_PREFILTER
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +93,7 @@ static const struct option long_opts[] = {
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"line-buffered", no_argument, NULL, OPT_LINE_BUFFERED},
     {"reference", no_argument, NULL, OPT_REFERENCE},
+    {"write-prefilter", required_argument, NULL, OPT_WRITE_PREFILTER},
     {"count", no_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -242,6 +244,9 @@ opts_parse(int argc, char **argv, struct opts *o)
             break;
         case OPT_REFERENCE:
             o->want_reference = true;
+            break;
+        case OPT_WRITE_PREFILTER: /* used by the build, not documented */
+            o->write_prefilter = optarg;
             break;
         case 'c':
             o->want_count = true;

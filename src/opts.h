@@ -35,7 +35,8 @@ struct opts {
     bool is_stats_explicit;
     bool want_count; /* -c: no lines, counters to stdout */
     bool want_line_buffered;
-    bool want_reference; /* --reference: plain path, no prefilters */
+    bool want_reference;         /* --reference: plain path, no prefilters */
+    const char *write_prefilter; /* build use: serialize the prefilter */
     enum rules_lang lang;
     const char *rules_dir;  /* --rules: replaces the built-in rules */
     const char **rules_add; /* --rules-add: layered over them */

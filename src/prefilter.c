@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "xalloc.h"
 
@@ -324,4 +325,155 @@ prefilter_reasons(const struct prefilter *pf, struct prefilter_scratch *s,
         hs_scan(pf->reasons, text.len ? text.p : "", (unsigned)text.len, 0,
                 s->hs, on_reason_match, &rc) != HS_SUCCESS)
         sc_die("hyperscan: scan failed");
+}
+
+/*
+ * Serialized form: magic, fingerprint, n_reasons, has_gate, the `always`
+ * words, reason_of_id, then each database as (length, bytes); all integers
+ * as little-endian-agnostic native uint64_t, since the bytes only ever go
+ * back into the same build.
+ */
+#define PREFILTER_MAGIC 0x31665070636d7473ull /* "stmcpPf1" */
+
+struct writer {
+    char *buf;
+    size_t len;
+};
+
+static void
+put(struct writer *w, const void *p, size_t n)
+{
+    w->buf = xrealloc(w->buf, w->len + n);
+    memcpy(w->buf + w->len, p, n);
+    w->len += n;
+}
+
+static void
+put_u64(struct writer *w, uint64_t v)
+{
+    put(w, &v, sizeof(v));
+}
+
+static int
+put_db(struct writer *w, const hs_database_t *db)
+{
+    char *bytes = NULL;
+    size_t n = 0;
+    if (db != NULL && hs_serialize_database(db, &bytes, &n) != HS_SUCCESS)
+        return -1;
+    put_u64(w, n);
+    if (n > 0)
+        put(w, bytes, n);
+    free(bytes);
+    return 0;
+}
+
+int
+prefilter_serialize(const struct prefilter *pf, uint64_t fingerprint,
+                    char **bytes, size_t *len, struct sc_err *err)
+{
+    struct writer w = {NULL, 0};
+    const size_t n = pf->rs->n_reasons;
+
+    put_u64(&w, PREFILTER_MAGIC);
+    put_u64(&w, fingerprint);
+    put_u64(&w, n);
+    put_u64(&w, pf->has_gate);
+    for (size_t i = 0; i < pf->n_words; i++)
+        put_u64(&w, pf->always[i]);
+    for (size_t i = 0; i < n; i++)
+        put_u64(&w, pf->reason_of_id[i]);
+    if (put_db(&w, pf->gate) != 0 || put_db(&w, pf->reasons) != 0) {
+        free(w.buf);
+        sc_err_set(err, NULL, 0, "cannot serialize the Hyperscan databases");
+        return -1;
+    }
+    *bytes = w.buf;
+    *len = w.len;
+    return 0;
+}
+
+struct reader_pos {
+    const unsigned char *p;
+    size_t left;
+};
+
+static bool
+get_u64(struct reader_pos *r, uint64_t *v)
+{
+    if (r->left < sizeof(*v))
+        return false;
+    memcpy(v, r->p, sizeof(*v));
+    r->p += sizeof(*v);
+    r->left -= sizeof(*v);
+    return true;
+}
+
+static bool
+get_db(struct reader_pos *r, hs_database_t **db)
+{
+    uint64_t n;
+    if (!get_u64(r, &n) || n > r->left)
+        return false;
+    if (n > 0 && hs_deserialize_database((const char *)r->p, (size_t)n, db) !=
+                     HS_SUCCESS)
+        return false;
+    r->p += n;
+    r->left -= (size_t)n;
+    return true;
+}
+
+struct prefilter *
+prefilter_new_serialized(const struct ruleset *rs, uint64_t fingerprint,
+                         const void *bytes, size_t len, struct sc_err *err)
+{
+    struct reader_pos r = {bytes, len};
+    uint64_t magic, fp, n, has_gate;
+
+    if (hs_valid_platform() != HS_SUCCESS || !get_u64(&r, &magic) ||
+        magic != PREFILTER_MAGIC || !get_u64(&r, &fp) || fp != fingerprint ||
+        !get_u64(&r, &n) || n != rs->n_reasons || !get_u64(&r, &has_gate)) {
+        sc_err_set(err, NULL, 0, "embedded prefilter does not fit");
+        return NULL;
+    }
+    struct prefilter *const pf = xcalloc(1, sizeof(*pf));
+    pf->rs = rs;
+    pf->has_gate = has_gate != 0;
+    pf->n_words = ((size_t)n + 63) / 64;
+    pf->always = xcalloc(pf->n_words ? pf->n_words : 1, sizeof(uint64_t));
+    pf->reason_of_id = xcalloc(n ? (size_t)n : 1, sizeof(unsigned));
+    bool ok = true;
+    for (size_t i = 0; ok && i < pf->n_words; i++)
+        ok = get_u64(&r, &pf->always[i]);
+    for (size_t i = 0; ok && i < n; i++) {
+        uint64_t v;
+        ok = get_u64(&r, &v) && v < n;
+        if (ok)
+            pf->reason_of_id[i] = (unsigned)v;
+    }
+    if (!ok || !get_db(&r, &pf->gate) || !get_db(&r, &pf->reasons) ||
+        r.left != 0) {
+        prefilter_free(pf);
+        sc_err_set(err, NULL, 0, "embedded prefilter is damaged");
+        return NULL;
+    }
+    return pf;
+}
+
+uint64_t
+prefilter_fingerprint(const struct rules_source *src, size_t n_src)
+{
+    XXH3_state_t *const st = XXH3_createState();
+    if (st == NULL)
+        sc_die("out of memory");
+    (void)XXH3_64bits_reset(st);
+    const char *const hs_ver = hs_version();
+    (void)XXH3_64bits_update(st, hs_ver, strlen(hs_ver));
+    for (size_t i = 0; i < n_src; i++) {
+        (void)XXH3_64bits_update(st, src[i].name, strlen(src[i].name) + 1);
+        (void)XXH3_64bits_update(st, src[i].data, src[i].len);
+    }
+    const uint64_t h = XXH3_64bits_digest(st);
+    XXH3_freeState(st);
+    return h;
 }

@@ -32,6 +32,26 @@ struct prefilter_scratch;
 struct prefilter *prefilter_new(const struct ruleset *rs, struct sc_err *err);
 void prefilter_free(struct prefilter *pf);
 
+/*
+ * Serialize pf for embedding (owned bytes, free()); fingerprint names the
+ * rule sources pf was built from. Returns 0, or -1 with err filled.
+ */
+int prefilter_serialize(const struct prefilter *pf, uint64_t fingerprint,
+                        char **bytes, size_t *len, struct sc_err *err);
+
+/*
+ * Rebuild a prefilter for rs from prefilter_serialize() bytes. Returns NULL
+ * (err filled) when the bytes do not fit: other fingerprint, other
+ * Hyperscan version or CPU. The caller then uses prefilter_new().
+ */
+struct prefilter *prefilter_new_serialized(const struct ruleset *rs,
+                                           uint64_t fingerprint,
+                                           const void *bytes, size_t len,
+                                           struct sc_err *err);
+
+/* A fingerprint of rule sources (names and bytes, in order). */
+uint64_t prefilter_fingerprint(const struct rules_source *src, size_t n_src);
+
 /* Per-thread working memory; owned, release with prefilter_scratch_free. */
 struct prefilter_scratch *prefilter_scratch_new(const struct prefilter *pf);
 void prefilter_scratch_free(struct prefilter_scratch *s);
