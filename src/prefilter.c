@@ -120,8 +120,10 @@ build_gate(struct prefilter *pf)
     unsigned *ids = xcalloc(n, sizeof(*ids));
     bool *failed = xcalloc(n, sizeof(*failed));
     size_t k = 0;
-    /* The same superset of codes as smtpcode_has_token(). */
-    pats[k] = xstrdup("[2-5][0-9][0-9](?:[^0-9\\n]|$)|[245]\\.[0-7]\\.");
+    /* The same code tokens as smtpcode_has_token(). */
+    pats[k] = xstrdup("(?:^|[ \\t(<'\";,>\\[#])[2-5][0-9][0-9]"
+                      "(?:[ \\t),;'\"\\r:-]|$)|"
+                      "(?:^|[ \\t(<'\";,>\\[#=:-])[245]\\.[0-7]\\.[0-9]");
     flags[k] = HS_FLAG_MULTILINE;
     ids[k] = GATE_ID_CODE;
     k++;

@@ -30,10 +30,19 @@ reply_may_follow(unsigned char c)
     case ',':
     case '>':
     case '[': /* "[550 5.1.1 User unknown]"; a pid "[550]" fails after */
+    case '#': /* Exchange: "#550 5.1.1 RESOLVER.ADR.RecipNotFound" */
         return true;
     default:
         return false;
     }
+}
+
+/* Bytes that end a code token (a superset of reply_may_precede). */
+static bool
+token_end(char c)
+{
+    return c == ' ' || c == '\t' || c == ')' || c == ',' || c == ';' ||
+           c == '\'' || c == '"' || c == '\r' || c == ':' || c == '-';
 }
 
 /* Bytes that may stand right after a reply code. */
@@ -240,19 +249,29 @@ smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf)
 bool
 smtpcode_has_token(struct span text)
 {
+    /*
+     * A reply code stands between the delimiters smtpcode_scan accepts
+     * around it, an enhanced code after one of its own; no rule takes a
+     * code from anywhere else. The gate in prefilter.c matches the same
+     * tokens, so both must change together.
+     */
     for (size_t i = 0; i + 3 <= text.len; i++) {
         const char c = text.p[i];
         if (c < '2' || c > '5')
             continue;
+        const unsigned char before = i > 0 ? (unsigned char)text.p[i - 1] : ' ';
         if (text.p[i + 1] == '.') {
-            if (c != '3' && i + 3 < text.len && text.p[i + 2] >= '0' &&
-                text.p[i + 2] <= '7' && text.p[i + 3] == '.')
+            if (c != '3' && (i == 0 || enhanced_may_follow(before)) &&
+                i + 4 < text.len && text.p[i + 2] >= '0' &&
+                text.p[i + 2] <= '7' && text.p[i + 3] == '.' &&
+                is_digit((unsigned char)text.p[i + 4]))
                 return true;
             continue;
         }
-        if (is_digit((unsigned char)text.p[i + 1]) &&
+        if ((i == 0 || reply_may_follow(before)) &&
+            is_digit((unsigned char)text.p[i + 1]) &&
             is_digit((unsigned char)text.p[i + 2]) &&
-            (i + 3 == text.len || !is_digit((unsigned char)text.p[i + 3])))
+            (i + 3 == text.len || token_end(text.p[i + 3])))
             return true;
     }
     return false;
