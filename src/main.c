@@ -253,7 +253,7 @@ filter(const struct opts *o, const struct ruleset *rs)
     if (run.has_error || run.has_write_error)
         status = SC_EXIT_ERROR;
     if (stats_rc != 0 && !(o->want_count && errno == EPIPE)) {
-        sc_warn("cannot write the counters");
+        sc_warn("write error");
         status = SC_EXIT_ERROR;
     }
     run_fini(&run);

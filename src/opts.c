@@ -25,9 +25,10 @@
 #define MAX_LINE_MAX (16u * 1024u * 1024u)
 
 static const char synopsis[] =
-    "usage: smtpclass [-c] [--format=tagged|json|none] "
+    "usage: smtpclass [-chV] [--format=tagged|json|none] "
     "[--stats=text|json|prometheus|none] [--only=LIST] [--lang=en|de] "
-    "[--rules=DIR] [file ...]\n"
+    "[--rules=DIR] [--rules-add=DIR] [--max-line=BYTES] [--line-buffered] "
+    "[file ...]\n"
     "       smtpclass explain CODE ...\n"
     "       smtpclass --check-rules [DIR]";
 
@@ -177,8 +178,8 @@ opts_parse(int argc, char **argv, struct opts *o)
     o->lang = explain_lang_from_env();
     opterr = 0;
     optind = 1;
-    /* '+': stop at the first operand, so "explain 550" keeps its args. */
-    while ((c = getopt_long(argc, argv, "+chV", long_opts, NULL)) != -1) {
+    /* Options may follow operands ("smtpclass file --stats=none"). */
+    while ((c = getopt_long(argc, argv, "chV", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_FORMAT:
             if (strcmp(optarg, "tagged") == 0)

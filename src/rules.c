@@ -777,11 +777,6 @@ build_all(struct loader *ld)
     rs->mta_names = xcalloc(rs->n_mtas, sizeof(*rs->mta_names));
     for (size_t i = 0; i < rs->n_mtas; i++)
         rs->mta_names[i] = rs->mtas[i].name;
-
-    for (int c = 1; c < CAT_COUNT; c++)
-        if (rs->category[c].text[LANG_EN] == NULL && ld->n_problems == 0)
-            problem(ld, "(rules)", 0, "category '%s' has no explanation",
-                    taxonomy_category_name((enum sc_category)c));
 }
 
 int
