@@ -72,7 +72,12 @@ group_span(const struct matcher *m, struct span subject, int group)
                      ov[2 * group + 1] - ov[2 * group]);
 }
 
-/* The MTA of a program tag; fills the daemon cache. */
+/*
+ * The MTA of a program tag, and its daemon in cur_daemon_len (bytes in
+ * last_daemon). Lines come in runs of the same program, so the last
+ * program's answer is cached; a line without a program must not disturb
+ * that cache.
+ */
 static int
 find_mta(struct matcher *m, const struct logline *ll)
 {
@@ -80,7 +85,7 @@ find_mta(struct matcher *m, const struct logline *ll)
     const struct span prog = ll->program;
 
     if (prog.len == 0) {
-        m->last_daemon_len = 0;
+        m->cur_daemon_len = 0; /* the cache stays for the next tagged line */
         if (ll->shape == SHAPE_EXIM)
             for (size_t i = 0; i < rs->n_mtas; i++)
                 if (rs->mtas[i].has_exim_shape)
@@ -88,8 +93,10 @@ find_mta(struct matcher *m, const struct logline *ll)
         return (int)rs->generic_mta;
     }
     if (m->last_mta >= 0 && prog.len == m->last_program_len &&
-        memcmp(prog.p, m->last_program, prog.len) == 0)
+        memcmp(prog.p, m->last_program, prog.len) == 0) {
+        m->cur_daemon_len = m->last_daemon_len;
         return m->last_mta;
+    }
 
     int found = (int)rs->generic_mta;
     m->last_daemon_len = 0;
@@ -105,6 +112,7 @@ find_mta(struct matcher *m, const struct logline *ll)
         }
         break;
     }
+    m->cur_daemon_len = m->last_daemon_len;
     if (prog.len <= sizeof(m->last_program)) {
         memcpy(m->last_program, prog.p, prog.len);
         m->last_program_len = prog.len;
@@ -121,7 +129,7 @@ daemon_allowed(const struct matcher *m, const struct event_rule *r)
     if (r->daemons == NULL)
         return true;
     for (size_t i = 0; r->daemons[i] != NULL; i++)
-        if (span_eq_str(span_make(m->last_daemon, m->last_daemon_len),
+        if (span_eq_str(span_make(m->last_daemon, m->cur_daemon_len),
                         r->daemons[i]))
             return true;
     return false;

@@ -38,7 +38,8 @@ struct matcher {
     size_t last_program_len;
     int last_mta;
     char last_daemon[32];
-    size_t last_daemon_len;
+    size_t last_daemon_len; /* the cached program's daemon */
+    size_t cur_daemon_len;  /* the current line's daemon (0: none) */
 };
 
 /* Set up for rs (borrowed; must outlive the matcher): the plain path. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "smtpcode.h"
 #include "xalloc.h"
 
 /* Gate pattern ids: the code-token pattern, then one per need literal. */
@@ -32,6 +33,7 @@ struct prefilter_scratch {
     size_t *starts;
     size_t n_starts;
     size_t cap_starts;
+    size_t *merged; /* starts ∪ reply-token lines, cap_starts entries */
     struct span block;
     size_t line_end; /* offset after the last marked line's '\n' */
     uint64_t *hits;
@@ -120,10 +122,12 @@ build_gate(struct prefilter *pf)
     unsigned *ids = xcalloc(n, sizeof(*ids));
     bool *failed = xcalloc(n, sizeof(*failed));
     size_t k = 0;
-    /* The same code tokens as smtpcode_has_token(). */
-    pats[k] = xstrdup("(?:^|[ \\t(<'\";,>\\[#])[2-5][0-9][0-9]"
-                      "(?:[ \\t),;'\"\\r:-]|$)|"
-                      "(?:^|[ \\t(<'\";,>\\[#=:-])[245]\\.[0-7]\\.[0-9]");
+    /* The same enhanced-code tokens as smtpcode_has_token(). */
+    /*
+     * Enhanced-code tokens; reply-code tokens are found by
+     * smtpcode_find_reply_token(), which is faster than a regex for them.
+     */
+    pats[k] = xstrdup("(?:^|[ \\t(<'\";,>\\[#=:-])[245]\\.[0-7]\\.[0-9]");
     flags[k] = HS_FLAG_MULTILINE;
     ids[k] = GATE_ID_CODE;
     k++;
@@ -228,6 +232,7 @@ prefilter_scratch_new(const struct prefilter *pf)
         sc_die("out of memory");
     s->cap_starts = 1024;
     s->starts = xcalloc(s->cap_starts, sizeof(*s->starts));
+    s->merged = xcalloc(s->cap_starts, sizeof(*s->merged));
     s->hits = xcalloc(pf->n_words ? pf->n_words : 1, sizeof(uint64_t));
     return s;
 }
@@ -239,6 +244,7 @@ prefilter_scratch_free(struct prefilter_scratch *s)
         return;
     hs_free_scratch(s->hs);
     free(s->starts);
+    free(s->merged);
     free(s->hits);
     free(s);
 }
@@ -278,9 +284,19 @@ on_gate_match(unsigned id, unsigned long long from, unsigned long long to,
     if (s->n_starts == s->cap_starts) {
         s->cap_starts *= 2;
         s->starts = xrealloc(s->starts, s->cap_starts * sizeof(*s->starts));
+        s->merged = xrealloc(s->merged, s->cap_starts * sizeof(*s->merged));
     }
     s->starts[s->n_starts++] = start;
     return 0;
+}
+
+/* The start of the line holding byte at (not before floor). */
+static size_t
+line_start(const char *p, size_t at, size_t floor)
+{
+    while (at > floor && p[at - 1] != '\n')
+        at--;
+    return at;
 }
 
 size_t
@@ -290,11 +306,44 @@ prefilter_gate(const struct prefilter *pf, struct prefilter_scratch *s,
     s->n_starts = 0;
     s->line_end = 0;
     s->block = block;
-    if (block.len > 0 && hs_scan(pf->gate, block.p, (unsigned)block.len, 0,
-                                 s->hs, on_gate_match, s) != HS_SUCCESS)
+    if (block.len == 0) {
+        *starts = s->starts;
+        return 0;
+    }
+    if (hs_scan(pf->gate, block.p, (unsigned)block.len, 0, s->hs, on_gate_match,
+                s) != HS_SUCCESS)
         sc_die("hyperscan: scan failed");
-    *starts = s->starts;
-    return s->n_starts;
+    /* Merge in the lines with a reply-code token, keeping the order. */
+    size_t n = 0, k = 0, prev_end = 0;
+    size_t pos = smtpcode_find_reply_token(block.p, block.len, 0);
+    while (pos < block.len || k < s->n_starts) {
+        size_t start;
+        if (pos < block.len &&
+            (k == s->n_starts ||
+             line_start(block.p, pos, prev_end) < s->starts[k])) {
+            start = line_start(block.p, pos, prev_end);
+        } else {
+            start = s->starts[k++];
+        }
+        if (n == 0 || start != s->merged[n - 1]) {
+            if (n == s->cap_starts) {
+                s->cap_starts *= 2;
+                s->starts =
+                    xrealloc(s->starts, s->cap_starts * sizeof(*s->starts));
+                s->merged =
+                    xrealloc(s->merged, s->cap_starts * sizeof(*s->merged));
+            }
+            s->merged[n++] = start;
+        }
+        const char *const nl = memchr(block.p + start, '\n', block.len - start);
+        prev_end = nl ? (size_t)(nl - block.p) + 1 : block.len;
+        while (k < s->n_starts && s->starts[k] < prev_end)
+            k++;
+        if (pos < prev_end)
+            pos = smtpcode_find_reply_token(block.p, block.len, prev_end);
+    }
+    *starts = s->merged;
+    return n;
 }
 
 struct reason_ctx {

@@ -246,33 +246,110 @@ smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf)
     return n > 0 ? (size_t)n : 0;
 }
 
+/* A reply token starts at i: the predicate both scanners share. */
+static bool
+is_reply_token_at(const char *p, size_t len, size_t i)
+{
+    const char c = p[i];
+    return c >= '2' && c <= '5' && i + 3 <= len &&
+           (i == 0 || reply_may_follow((unsigned char)p[i - 1])) &&
+           is_digit((unsigned char)p[i + 1]) &&
+           is_digit((unsigned char)p[i + 2]) &&
+           (i + 3 == len || token_end(p[i + 3]));
+}
+
 bool
 smtpcode_has_token(struct span text)
 {
     /*
      * A reply code stands between the delimiters smtpcode_scan accepts
      * around it, an enhanced code after one of its own; no rule takes a
-     * code from anywhere else. The gate in prefilter.c matches the same
+     * code from anywhere else. The gate in prefilter.c finds the same
      * tokens, so both must change together.
      */
     for (size_t i = 0; i + 3 <= text.len; i++) {
         const char c = text.p[i];
         if (c < '2' || c > '5')
             continue;
+        if (is_reply_token_at(text.p, text.len, i))
+            return true;
         const unsigned char before = i > 0 ? (unsigned char)text.p[i - 1] : ' ';
-        if (text.p[i + 1] == '.') {
-            if (c != '3' && (i == 0 || enhanced_may_follow(before)) &&
-                i + 4 < text.len && text.p[i + 2] >= '0' &&
-                text.p[i + 2] <= '7' && text.p[i + 3] == '.' &&
-                is_digit((unsigned char)text.p[i + 4]))
-                return true;
-            continue;
-        }
-        if ((i == 0 || reply_may_follow(before)) &&
-            is_digit((unsigned char)text.p[i + 1]) &&
-            is_digit((unsigned char)text.p[i + 2]) &&
-            (i + 3 == text.len || token_end(text.p[i + 3])))
+        if (c != '3' && text.p[i + 1] == '.' &&
+            (i == 0 || enhanced_may_follow(before)) && i + 4 < text.len &&
+            text.p[i + 2] >= '0' && text.p[i + 2] <= '7' &&
+            text.p[i + 3] == '.' && is_digit((unsigned char)text.p[i + 4]))
             return true;
     }
     return false;
+}
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/*
+ * Bit i set when p[i] is a digit (*digits) and when it is 2..5 (*lead), for
+ * 64 bytes at p.
+ */
+static void
+masks64(const char *p, uint64_t *digits, uint64_t *lead)
+{
+    const __m128i zero = _mm_set1_epi8('0');
+    const __m128i two = _mm_set1_epi8('2');
+    const __m128i nine = _mm_set1_epi8(9);
+    const __m128i three = _mm_set1_epi8(3);
+    uint64_t d = 0, l = 0;
+
+    for (int k = 0; k < 4; k++) {
+        const __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        const __m128i x = _mm_sub_epi8(v, zero);
+        const __m128i y = _mm_sub_epi8(v, two);
+        const __m128i is_d = _mm_cmpeq_epi8(_mm_min_epu8(x, nine), x);
+        const __m128i is_l = _mm_cmpeq_epi8(_mm_min_epu8(y, three), y);
+        d |= (uint64_t)(uint16_t)_mm_movemask_epi8(is_d) << (16 * k);
+        l |= (uint64_t)(uint16_t)_mm_movemask_epi8(is_l) << (16 * k);
+    }
+    *digits = d;
+    *lead = l;
+}
+#endif
+
+size_t
+smtpcode_find_reply_token(const char *p, size_t len, size_t from)
+{
+    size_t i = from;
+#ifdef __SSE2__
+    /*
+     * 64 bytes at a time: a token needs a 2..5 digit followed by exactly
+     * two more digits; only those rare spots get the full check. The
+     * masks of the next block give the digits that spill over.
+     */
+    if (i + 128 <= len) {
+        uint64_t d, l, dn, ln;
+        uint64_t prev_d = i > 0 && is_digit((unsigned char)p[i - 1]);
+        masks64(p + i, &d, &l);
+        while (i + 128 <= len) {
+            masks64(p + i + 64, &dn, &ln);
+            const uint64_t d1 = d >> 1 | dn << 63;
+            const uint64_t d2 = d >> 2 | dn << 62;
+            const uint64_t d3 = d >> 3 | dn << 61;
+            const uint64_t dp = d << 1 | prev_d;
+            uint64_t cand = l & d1 & d2 & ~d3 & ~dp;
+            while (cand != 0) {
+                const size_t at = i + (size_t)__builtin_ctzll(cand);
+                if (is_reply_token_at(p, len, at))
+                    return at;
+                cand &= cand - 1;
+            }
+            prev_d = d >> 63;
+            d = dn;
+            l = ln;
+            i += 64;
+        }
+    }
+#endif
+    for (; i + 3 <= len; i++)
+        if (is_reply_token_at(p, len, i))
+            return i;
+    return len;
 }

@@ -45,6 +45,13 @@ bool smtpcode_scan(struct span text, struct smtp_codes *out);
  */
 bool smtpcode_has_token(struct span text);
 
+/*
+ * The offset of the first reply-code token (as smtpcode_has_token defines
+ * it) at or after from in p[0..len), or len when there is none. Scans a
+ * whole buffer of lines quickly (SSE2 where available).
+ */
+size_t smtpcode_find_reply_token(const char *p, size_t len, size_t from);
+
 /* Write "C.S.D" into buf (at least 12 bytes); returns the length. */
 size_t smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf);
 
