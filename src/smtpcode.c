@@ -246,13 +246,17 @@ smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf)
     return n > 0 ? (size_t)n : 0;
 }
 
-/* A reply token starts at i: the predicate both scanners share. */
+/*
+ * A reply token starts at i: the predicate both scanners share ('\n' before
+ * it means a line start when scanning a buffer of lines).
+ */
 static bool
 is_reply_token_at(const char *p, size_t len, size_t i)
 {
     const char c = p[i];
     return c >= '2' && c <= '5' && i + 3 <= len &&
-           (i == 0 || reply_may_follow((unsigned char)p[i - 1])) &&
+           (i == 0 || p[i - 1] == '\n' ||
+            reply_may_follow((unsigned char)p[i - 1])) &&
            is_digit((unsigned char)p[i + 1]) &&
            is_digit((unsigned char)p[i + 2]) &&
            (i + 3 == len || token_end(p[i + 3]));
