@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # backticks in report strings are Markdown
+# bench.sh: builds smtpclass (Release) and gen_maillog into build/bench,
+# generates a synthetic mail log once (bench/out/, reused while the seed,
+# size and generator source are unchanged), times smtpclass side by side
+# with cat and grep baselines on the same warm file, and prints a Markdown
+# report for bench/RESULTS.md on stdout. Progress goes to stderr.
+#
+# usage: bench/bench.sh [--size 1G] [--runs 5] [--seed 1] [--quick]
+set -euo pipefail
+export LC_ALL=C # fixed locale: grep -P speed, smtpclass messages, awk numbers
+
+BENCH_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+ROOT=$(cd -- "$BENCH_DIR/.." && pwd -P)
+BUILD="$ROOT/build/bench"
+OUT="$BENCH_DIR/out"
+GREP_RE='\b[245]\d\d[ -][245]\.\d{1,3}\.\d{1,3}\b'
+
+size="" runs="" seed=1 quick=0 jobs=2
+usage() {
+    echo "usage: bench/bench.sh [--size 1G] [--runs 5] [--seed N] [--quick]" >&2
+    exit 2
+}
+while [ $# -gt 0 ]; do
+    case $1 in
+    --size) [ $# -ge 2 ] || usage; size=$2; shift ;;
+    --size=*) size=${1#*=} ;;
+    --runs) [ $# -ge 2 ] || usage; runs=$2; shift ;;
+    --runs=*) runs=${1#*=} ;;
+    --seed) [ $# -ge 2 ] || usage; seed=$2; shift ;;
+    --seed=*) seed=${1#*=} ;;
+    --quick) quick=1 ;;
+    -h | --help)
+        sed -n '3,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+        exit 0 ;;
+    *) usage ;;
+    esac
+    shift
+done
+if [ "$quick" = 1 ]; then
+    size=${size:-50M}
+    runs=${runs:-3}
+fi
+size=${size:-1G}
+runs=${runs:-5}
+size=$(printf '%s' "$size" | tr 'kmg' 'KMG')
+[[ $size =~ ^[0-9]+[KMG]?$ ]] || { echo "bench.sh: bad --size '$size'" >&2; exit 2; }
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "bench.sh: bad --runs '$runs'" >&2; exit 2; }
+[[ $seed =~ ^[0-9]+$ ]] || { echo "bench.sh: bad --seed '$seed'" >&2; exit 2; }
+
+note() { printf 'bench.sh: %s\n' "$*" >&2; }
+die() { note "$*"; exit 2; }
+have() { command -v "$1" > /dev/null 2>&1; }
+rel() { printf '%s' "${1#"$ROOT"/}"; } # paths in the report: repo-relative
+to_bytes() {
+    local n=${1%[KMG]}
+    case $1 in
+    *K) echo $((n << 10)) ;; *M) echo $((n << 20)) ;;
+    *G) echo $((n << 30)) ;; *) echo "$n" ;;
+    esac
+}
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/smtpclass-bench.XXXXXX")
+trap 'rm -rf -- "$TMP"' EXIT
+SECONDS=0
+mkdir -p "$OUT"
+
+# ---- build ----------------------------------------------------------------
+note "building smtpclass and gen_maillog (Release) in $(rel "$BUILD")"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+    > "$TMP/cmake.log" 2>&1 || { cat "$TMP/cmake.log" >&2; die "cmake failed"; }
+cmake --build "$BUILD" --target smtpclass gen_maillog -j "$jobs" \
+    > "$TMP/build.log" 2>&1 || { cat "$TMP/build.log" >&2; die "build failed"; }
+SC="$BUILD/smtpclass"
+GEN="$BUILD/gen_maillog"
+
+# ---- inputs ---------------------------------------------------------------
+# The name carries seed, size and a hash of the generator source, so a
+# changed generator never reuses an old file.
+gen_hash=$( (sha256sum "$BENCH_DIR/gen_maillog.c" 2> /dev/null ||
+    cksum "$BENCH_DIR/gen_maillog.c") | cut -c1-10)
+gen_file() { # SIZE -> path of the generated file
+    local f="$OUT/maillog-seed$seed-$1-$gen_hash.log"
+    if [ ! -s "$f" ] || [ ! -s "$f.summary" ]; then
+        note "generating $(rel "$f")"
+        "$GEN" --seed "$seed" --size "$1" > "$f.tmp" 2> "$f.summary.tmp"
+        mv -f "$f.summary.tmp" "$f.summary"
+        mv -f "$f.tmp" "$f"
+    fi
+    printf '%s' "$f"
+}
+for old in "$OUT"/maillog-seed*.log; do # inputs of an older generator
+    case $old in
+    *-"$gen_hash".log | "$OUT/maillog-seed*.log") ;;
+    *) note "removing stale $(rel "$old")"
+        rm -f -- "$old" "$old".summary "$old".part-* ;;
+    esac
+done
+FILE=$(gen_file "$size")
+file_bytes=$(wc -c < "$FILE")
+file_lines=$(wc -l < "$FILE")
+gen_summary=$(cat "$FILE.summary")
+mem_avail_kb=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo 2> /dev/null || echo 0)
+if [ "${mem_avail_kb:-0}" -gt 0 ] && [ $((file_bytes / 1024)) -gt $((mem_avail_kb * 8 / 10)) ]; then
+    note "warning: the file is larger than 80 % of available memory; timings include disk reads"
+fi
+
+# -j: only if this smtpclass has it; two halves split at a line boundary
+has_j=0
+if "$SC" --help 2>&1 | grep -Eq '(^|[ ,])-j([ ,=N]|$)'; then
+    has_j=1
+    PART_A="$FILE.part-aa" PART_B="$FILE.part-ab"
+    if [ ! -s "$PART_A" ] || [ ! -s "$PART_B" ]; then
+        note "splitting into two halves for -j"
+        split -n l/2 "$FILE" "$FILE.part-"
+    fi
+fi
+
+# ---- timing ---------------------------------------------------------------
+# time_set RUNS NAME CMD [NAME CMD ...]: runs each shell command RUNS times,
+# one after the other, and fills MED/MIN/MAX (seconds) keyed by NAME.
+declare -A MED MIN MAX
+# BENCH_TIMER=loop forces the fallback even where hyperfine is installed.
+timer=loop
+if [ "${BENCH_TIMER:-}" != loop ] && have hyperfine && { have jq || have python3; }; then
+    timer=hyperfine
+fi
+json_stats() { # hyperfine JSON -> "median min max" per line, in order
+    if have jq; then
+        jq -r '.results[] | "\(.median) \(.min) \(.max)"' "$1"
+    else
+        python3 -c 'import json,sys
+for r in json.load(open(sys.argv[1]))["results"]:
+    print(r["median"], r["min"], r["max"])' "$1"
+    fi
+}
+time_set() {
+    local n=$1
+    shift
+    local names=() cmds=()
+    while [ $# -gt 0 ]; do
+        names+=("$1")
+        cmds+=("$2")
+        shift 2
+    done
+    local i
+    if [ "$timer" = hyperfine ]; then
+        local args=() json="$TMP/hf.json"
+        for i in "${!names[@]}"; do args+=(-n "${names[$i]}" "${cmds[$i]}"); done
+        hyperfine --runs "$n" --style basic --export-json "$json" "${args[@]}" >&2
+        i=0
+        while read -r med mn mx; do
+            MED[${names[$i]}]=$med MIN[${names[$i]}]=$mn MAX[${names[$i]}]=$mx
+            i=$((i + 1))
+        done < <(json_stats "$json")
+    else
+        local r t0 t1
+        for i in "${!names[@]}"; do
+            note "timing ${names[$i]} ($n runs)"
+            : > "$TMP/times"
+            for ((r = 0; r < n; r++)); do
+                t0=$(date +%s%N)
+                bash -c "${cmds[$i]}"
+                t1=$(date +%s%N)
+                echo $((t1 - t0)) >> "$TMP/times"
+            done
+            read -r med mn mx < <(sort -n "$TMP/times" | awk '
+                { v[NR] = $1 / 1e9 }
+                END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                      printf "%.6f %.6f %.6f\n", m, v[1], v[NR] }')
+            MED[${names[$i]}]=$med MIN[${names[$i]}]=$mn MAX[${names[$i]}]=$mx
+        done
+    fi
+}
+
+q() { printf '%q' "$1"; } # quote a path for the shell commands
+F=$(q "$FILE") S=$(q "$SC")
+names=(cat_null grep sc_count sc_tagged sc_json sc_pipe cat_pipe)
+declare -A CMD LABEL
+CMD[cat_null]="cat $F > /dev/null"
+LABEL[cat_null]='`cat FILE > /dev/null` (baseline A)'
+# grep -c into a pipe: with stdout on /dev/null GNU grep stops at the
+# first match.
+CMD[grep]="grep -cP '$GREP_RE' $F | cat > /dev/null"
+LABEL[grep]="\`LC_ALL=C grep -cP '$GREP_RE' FILE | cat\` (baseline B)"
+CMD[sc_count]="$S -c $F > /dev/null"
+LABEL[sc_count]='`smtpclass -c FILE > /dev/null`'
+CMD[sc_tagged]="$S --stats=none $F | cat > /dev/null"
+LABEL[sc_tagged]='`smtpclass --stats=none FILE | cat > /dev/null` (tagged)'
+CMD[sc_json]="$S --format=json --stats=none $F | cat > /dev/null"
+LABEL[sc_json]='`smtpclass --format=json --stats=none FILE | cat > /dev/null`'
+CMD[sc_pipe]="cat $F | $S -c > /dev/null"
+LABEL[sc_pipe]='`cat FILE | smtpclass -c > /dev/null`'
+CMD[cat_pipe]="cat $F | cat > /dev/null"
+LABEL[cat_pipe]='`cat FILE | cat > /dev/null`'
+if [ "$has_j" = 1 ]; then
+    names+=(sc_j1 sc_j2)
+    CMD[sc_j1]="$S -c -j 1 $(q "$PART_A") $(q "$PART_B") > /dev/null"
+    LABEL[sc_j1]='`smtpclass -c -j 1 HALF1 HALF2 > /dev/null`'
+    CMD[sc_j2]="$S -c -j 2 $(q "$PART_A") $(q "$PART_B") > /dev/null"
+    LABEL[sc_j2]='`smtpclass -c -j 2 HALF1 HALF2 > /dev/null`'
+fi
+
+# Each command must work before anything is timed.
+for n in "${names[@]}"; do
+    bash -c "set -o pipefail; ${CMD[$n]}" ||
+        die "command failed (status $?): ${CMD[$n]}"
+done
+sc_outcome=$( ("$SC" -c "$FILE" || true) | awk '/lines with outcome/ { print $NF }')
+
+note "warming the page cache"
+cat "$FILE" > /dev/null
+if [ "$has_j" = 1 ]; then cat "$PART_A" "$PART_B" > /dev/null; fi
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2> /dev/null || echo n/a)
+
+note "timing on $(rel "$FILE") ($file_bytes bytes), $runs runs each"
+args=()
+for n in "${names[@]}"; do args+=("$n" "${CMD[$n]}"); done
+time_set "$runs" "${args[@]}"
+
+# ---- rules scaling --------------------------------------------------------
+# Every reason stanza appended again 10 times under new names, after the
+# originals: the first match decides, so the results must not change, and
+# per-line work should not grow with the number of rules.
+DUP=10
+RULES_X="$TMP/rules-x$DUP"
+mkdir -p "$RULES_X"
+cp -R "$ROOT/rules/." "$RULES_X/"
+awk -v dup="$DUP" '
+    /^reason[ \t]/ { r = 1; n++; name[n] = $2; body[n] = ""; next }
+    /^[^ \t#]/ { r = 0 }
+    r && /^[ \t]+[^ \t#]/ { body[n] = body[n] $0 "\n" }
+    END {
+        for (k = 1; k <= dup; k++)
+            for (i = 1; i <= n; i++)
+                printf "\nreason %s_x%d\n%s", name[i], k, body[i]
+    }' "$ROOT/rules/reasons.rules" >> "$RULES_X/reasons.rules"
+n_reason=$(cat "$ROOT"/rules/*.rules | grep -c '^reason[[:space:]]' || true)
+n_reason_x=$(cat "$RULES_X"/*.rules | grep -c '^reason[[:space:]]' || true)
+if "$SC" --check-rules "$RULES_X" > "$TMP/check.log" 2>&1; then
+    rules_check=passes
+else
+    rules_check="FAILS ($(wc -l < "$TMP/check.log") lines of problems)"
+fi
+# a smaller file is enough for a ratio
+SFILE=$FILE
+if [ "$file_bytes" -gt $((100 << 20)) ]; then SFILE=$(gen_file 100M); fi
+sfile_bytes=$(wc -c < "$SFILE")
+sfile_lines=$(wc -l < "$SFILE")
+"$SC" -c --rules "$ROOT/rules" "$SFILE" > "$TMP/c1" || true
+"$SC" -c --rules "$RULES_X" "$SFILE" > "$TMP/c2" || true
+if cmp -s "$TMP/c1" "$TMP/c2"; then same_counters=yes; else same_counters=NO; fi
+cat "$SFILE" > /dev/null
+note "rules scaling on $(rel "$SFILE")"
+time_set "$runs" \
+    rules_builtin "$S -c $(q "$SFILE") > /dev/null" \
+    rules_1 "$S -c --rules $(q "$ROOT/rules") $(q "$SFILE") > /dev/null" \
+    rules_x "$S -c --rules $(q "$RULES_X") $(q "$SFILE") > /dev/null"
+
+# ---- peak RSS ---------------------------------------------------------------
+rss_note=""
+rss_tool=""
+if [ -x /usr/bin/time ]; then
+    rss_tool=/usr/bin/time
+elif [ "$(id -u)" = 0 ] && have apt-get &&
+    apt-get install -y -qq time > "$TMP/apt.log" 2>&1 && [ -x /usr/bin/time ]; then
+    rss_tool=/usr/bin/time
+    rss_note="GNU time was missing and has been installed (apt-get install time)."
+elif have python3; then
+    rss_tool=python3
+    rss_note="GNU time is missing: peak RSS from python3 getrusage(RUSAGE_CHILDREN)."
+else
+    rss_note="GNU time is missing and could not be installed: no peak RSS."
+fi
+peak_rss_kb() { # FILE -> KiB
+    case $rss_tool in
+    /usr/bin/time)
+        /usr/bin/time -f %M -o "$TMP/rss" "$SC" -c "$1" > /dev/null || true
+        tail -n 1 "$TMP/rss" ;;
+    python3)
+        python3 -c 'import resource,subprocess,sys
+subprocess.run([sys.argv[1], "-c", sys.argv[2]], stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$SC" "$1" ;;
+    *) echo n/a ;;
+    esac
+}
+note "peak RSS"
+rss_files=("$(gen_file 1M)")
+if [ "$file_bytes" -ne $((100 << 20)) ]; then rss_files+=("$(gen_file 100M)"); fi
+rss_files+=("$FILE")
+declare -A RSS
+for f in "${rss_files[@]}"; do RSS[$f]=$(peak_rss_kb "$f"); done
+
+# ---- start-up ---------------------------------------------------------------
+note "start-up: 50 runs of 'smtpclass explain 550'"
+if [ "$timer" = hyperfine ]; then
+    hyperfine -N --runs 50 --warmup 5 --style basic --export-json "$TMP/su.json" \
+        "$S explain 550" >&2
+    startup_ms=$(json_stats "$TMP/su.json" | awk '{ printf "%.2f", $1 * 1000 }')
+else
+    : > "$TMP/su"
+    for ((r = 0; r < 50; r++)); do
+        t0=$(date +%s%N)
+        "$SC" explain 550 > /dev/null
+        t1=$(date +%s%N)
+        echo $((t1 - t0)) >> "$TMP/su"
+    done
+    startup_ms=$(sort -n "$TMP/su" | awk '{ v[NR] = $1 }
+        END { printf "%.2f", (v[25] + v[26]) / 2 / 1e6 }')
+fi
+
+# ---- instruction counts -------------------------------------------------------
+ir_empty=n/a ir_small=n/a ir_per_line=n/a ir_per_byte=n/a
+CG_FILE=$(gen_file 2M)
+cg_bytes=$(wc -c < "$CG_FILE")
+cg_lines=$(wc -l < "$CG_FILE")
+callgrind_ir() { # input -> instructions executed (Ir)
+    valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" \
+        "$SC" -c "$1" > /dev/null 2> "$TMP/cg.err" || true
+    awk '/^(summary|totals):/ { print $2; exit }' "$TMP/cg.out"
+}
+if have valgrind; then
+    note "callgrind on an empty input and on $(rel "$CG_FILE")"
+    ir_empty=$(callgrind_ir /dev/null)
+    ir_small=$(callgrind_ir "$CG_FILE")
+    if [ -n "$ir_empty" ] && [ -n "$ir_small" ]; then
+        ir_per_line=$(awk -v a="$ir_small" -v b="$ir_empty" -v n="$cg_lines" \
+            'BEGIN { printf "%.0f", (a - b) / n }')
+        ir_per_byte=$(awk -v a="$ir_small" -v b="$ir_empty" -v n="$cg_bytes" \
+            'BEGIN { printf "%.1f", (a - b) / n }')
+    fi
+fi
+
+# ---- report -----------------------------------------------------------------
+cache_get() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt" | head -n 1; }
+cc_path=$(cache_get CMAKE_C_COMPILER)
+compiler=$("${cc_path:-cc}" --version 2> /dev/null | head -n 1)
+build_type=$(cache_get CMAKE_BUILD_TYPE)
+flags=$(printf '%s %s' "$(cache_get CMAKE_C_FLAGS)" "$(cache_get CMAKE_C_FLAGS_RELEASE)" |
+    awk '{ $1 = $1; print }')
+commit=$(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null || echo unknown)
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2> /dev/null || uname -m)
+ncpu=$(nproc 2> /dev/null || echo '?')
+timer_desc="$runs runs per command, median"
+if [ "$timer" = hyperfine ]; then
+    timer_desc="$(hyperfine --version | head -n 1), $timer_desc"
+else
+    timer_desc="bash loop with date +%s%N, $timer_desc"
+fi
+
+fmt() { awk -v v="$1" -v f="$2" 'BEGIN { printf f, v }'; }
+grep_med=${MED[grep]}
+
+echo "## smtpclass benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| | |"
+echo "|---|---|"
+echo "| commit | \`$commit\` ($("$SC" --version 2> /dev/null | head -n 1)) |"
+echo "| compiler | $compiler |"
+echo "| build | CMAKE_BUILD_TYPE=$build_type, flags \`$flags\` |"
+echo "| CPU | $cpu, $ncpu CPUs; load average before timing: $load_before |"
+echo "| input | \`$(rel "$FILE")\`: $file_bytes bytes, $file_lines lines (gen_maillog --seed $seed --size $size) |"
+echo "| outcome lines | generator: $(echo "$gen_summary" | sed -n 's/.*lines, \([0-9]* outcome lines ([0-9.]* %)\).*/\1/p'); smtpclass: ${sc_outcome:-n/a} lines with outcome |"
+echo "| timing | $timer_desc; page cache warm; LC_ALL=C |"
+echo "| baseline B | \`LC_ALL=C grep -cP '$GREP_RE' FILE\`, output into a pipe |"
+echo
+echo "### Throughput"
+echo
+echo "| command | median s | min s | max s | MB/s | Mlines/s | time / grep |"
+echo "|---|--:|--:|--:|--:|--:|--:|"
+for n in "${names[@]}"; do
+    m=${MED[$n]}
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$n]//|/\\|}" \
+        "$(fmt "$m" %.3f)" "$(fmt "${MIN[$n]}" %.3f)" "$(fmt "${MAX[$n]}" %.3f)" \
+        "$(awk -v b="$file_bytes" -v t="$m" 'BEGIN { printf "%.0f", b / t / 1e6 }')" \
+        "$(awk -v l="$file_lines" -v t="$m" 'BEGIN { printf "%.2f", l / t / 1e6 }')" \
+        "$(awk -v t="$m" -v g="$grep_med" 'BEGIN { printf "%.2f", t / g }')"
+done
+if [ "$has_j" = 0 ]; then
+    echo
+    echo "This smtpclass has no \`-j\`: the parallel rows are left out."
+fi
+echo
+echo "### Rules scaling"
+echo
+echo "Every \`reason\` stanza appended $DUP more times under new names, after the originals"
+echo "(\`--check-rules\` on the copy: $rules_check; counters identical to the original rules: $same_counters)."
+echo "Input \`$(rel "$SFILE")\`: $sfile_bytes bytes, $sfile_lines lines."
+echo
+echo "| \`smtpclass -c\` with | reason stanzas | median s | MB/s | time / \`--rules rules/\` |"
+echo "|---|--:|--:|--:|--:|"
+scale_row() { # NAME LABEL N_REASONS
+    printf '| %s | %s | %s | %s | %s |\n' "$2" "$3" "$(fmt "${MED[$1]}" %.3f)" \
+        "$(awk -v b="$sfile_bytes" -v t="${MED[$1]}" 'BEGIN { printf "%.0f", b / t / 1e6 }')" \
+        "$(awk -v a="${MED[$1]}" -v b="${MED[rules_1]}" 'BEGIN { printf "%.2f", a / b }')"
+}
+scale_row rules_builtin "built-in rules (embedded)" "$n_reason"
+scale_row rules_1 '`--rules rules/`' "$n_reason"
+scale_row rules_x "\`--rules COPY\` (each reason $((DUP + 1))x)" "$n_reason_x"
+echo
+echo "### Memory, start-up, instructions"
+echo
+echo "| measure | input | value |"
+echo "|---|---|--:|"
+for f in "${rss_files[@]}"; do
+    v=${RSS[$f]}
+    [ "$v" != n/a ] && v="$(fmt "$v" %d) KiB"
+    echo "| peak RSS, \`smtpclass -c\` | $(wc -c < "$f") bytes | $v |"
+done
+echo "| start-up, \`smtpclass explain 550\` | median of 50 runs | $startup_ms ms |"
+echo "| instructions (callgrind Ir), \`smtpclass -c\` | empty input | $ir_empty |"
+echo "| instructions (callgrind Ir), \`smtpclass -c\` | $cg_bytes bytes, $cg_lines lines | $ir_small |"
+echo "| instructions per line, net of start-up | same | $ir_per_line |"
+echo "| instructions per byte, net of start-up | same | $ir_per_byte |"
+if [ -n "$rss_note" ]; then
+    echo
+    echo "$rss_note"
+fi
+echo
+echo "bench.sh took ${SECONDS} s."
+note "done in ${SECONDS} s"
