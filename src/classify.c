@@ -204,6 +204,21 @@ classify_line(struct matcher *m, struct span line, size_t window,
 }
 
 void
+classify_line_without_outcome(struct matcher *m, struct span line,
+                              size_t window, struct outcome *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->event_rule = -1;
+    out->reason_rule = -1;
+    if (line.len > window)
+        line.len = window;
+    if (line.len > 0 && line.p[line.len - 1] == '\r')
+        line.len--;
+    logline_parse(line, &out->ll);
+    out->mta = matcher_mta(m, &out->ll);
+}
+
+void
 classify_counter_key(const struct outcome *o, struct counter_key *key)
 {
     memset(key, 0, sizeof(*key));

@@ -41,6 +41,13 @@ void classify_line(struct matcher *m, struct span line, size_t window,
                    struct outcome *out);
 
 /*
+ * For a line known to carry no outcome (the gate ruled it out): only the
+ * prefix and the MTA, as classify_line would give them.
+ */
+void classify_line_without_outcome(struct matcher *m, struct span line,
+                                   size_t window, struct outcome *out);
+
+/*
  * The category the codes alone give (enhanced code first, then the reply
  * code), CAT_NONE when they give none. Used by classify_line and by
  * `smtpclass explain`.

@@ -175,6 +175,13 @@ write_escaped(FILE *out, struct span s, ascii_escape_fn *esc,
     bool is_replaced = false;
 
     while (i < s.len) {
+        /* Printable ASCII other than '"' and '\\' never needs escaping in
+         * any of the formats: skip such runs without a call per byte. */
+        while (i < s.len && p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' &&
+               p[i] != '\\')
+            i++;
+        if (i == s.len)
+            break;
         const size_t n = utf8_valid_len(p + i, s.len - i);
         char buf[ESCAPE_MAX];
         size_t k;
@@ -307,4 +314,10 @@ escape_logfmt_write(FILE *out, struct span s)
     (void)putc('"', out);
     (void)write_escaped(out, s, logfmt_escape, true);
     (void)putc('"', out);
+}
+
+void
+escape_logfmt_chars(FILE *out, struct span s)
+{
+    (void)write_escaped(out, s, logfmt_escape, true);
 }

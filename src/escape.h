@@ -45,4 +45,10 @@ void escape_prom_label_write(FILE *out, struct span s);
  */
 void escape_logfmt_write(FILE *out, struct span s);
 
+/*
+ * The inside of a quoted logfmt value, without the quotes: as
+ * escape_logfmt_write does for quoted values.
+ */
+void escape_logfmt_chars(FILE *out, struct span s);
+
 #endif

@@ -186,6 +186,12 @@ try_events(struct matcher *m, const struct mta_def *mta,
     return false;
 }
 
+uint16_t
+matcher_mta(struct matcher *m, const struct logline *ll)
+{
+    return (uint16_t)find_mta(m, ll);
+}
+
 void
 matcher_run(struct matcher *m, const struct logline *ll,
             struct match_result *res)

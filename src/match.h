@@ -59,6 +59,9 @@ void matcher_fini(struct matcher *m);
 void matcher_run(struct matcher *m, const struct logline *ll,
                  struct match_result *res);
 
+/* The MTA of a parsed line (generic when no MTA claims its program). */
+uint16_t matcher_mta(struct matcher *m, const struct logline *ll);
+
 /* Run one regex on subject; true on a match (md holds the offsets). */
 bool matcher_exec(struct matcher *m, const pcre2_code *re, struct span subject);
 

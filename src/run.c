@@ -145,16 +145,7 @@ pass_lines(struct run *run, struct span lines, struct line_state *ls)
 
     if (lines.len == 0)
         return;
-    if (o->format == FORMAT_JSON) {
-        while (p < end) {
-            const char *const nl = memchr(p, '\n', (size_t)(end - p));
-            const struct line_piece pc = {span_make(p, (size_t)(nl - p)), true,
-                                          true, true};
-            process_piece(run, &pc, ls);
-            p = nl + 1;
-        }
-        return;
-    }
+    const bool want_json = o->format == FORMAT_JSON && o->n_only == 0;
     t->bytes_read += lines.len;
     while (p < end) {
         const char *const nl = memchr(p, '\n', (size_t)(end - p));
@@ -162,6 +153,14 @@ pass_lines(struct run *run, struct span lines, struct line_state *ls)
             t->lines_overlong++;
         t->lines_read++;
         t->lines_without_outcome++;
+        if (want_json) {
+            const struct line_piece pc = {span_make(p, (size_t)(nl - p)), true,
+                                          true, true};
+            classify_line_without_outcome(&run->m, pc.text, o->max_line,
+                                          &ls->oc);
+            jsonline_write_piece(run->out, &pc, &ls->oc, run->rs, o->lang,
+                                 &ls->is_lossy);
+        }
         p = nl + 1;
     }
     if (o->format == FORMAT_TAGGED && o->n_only == 0)

@@ -68,11 +68,7 @@ tag_write_tags(FILE *out, const struct outcome *o, const struct ruleset *rs,
             if (i > 0)
                 (void)fputc(' ', out);
             /* Our own sentences: only '"' and '\' need care. */
-            for (const char *s = parts[i]; *s != '\0'; s++) {
-                if (*s == '"' || *s == '\\')
-                    (void)fputc('\\', out);
-                (void)fputc(*s, out);
-            }
+            escape_logfmt_chars(out, span_make(parts[i], strlen(parts[i])));
         }
         (void)fputc('"', out);
     }
