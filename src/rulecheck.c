@@ -197,6 +197,11 @@ rulecheck_run(const struct ruleset *rs, rules_report_fn *report, void *ctx)
         check_event_rule(&c, i);
     for (size_t i = 0; i < rs->n_reasons; i++)
         check_reason_rule(&c, i);
+    /* TAXONOMY.md: every category is explained (both languages: rules.c). */
+    for (int k = 1; k < CAT_COUNT; k++)
+        if (rs->category[k].text[LANG_EN] == NULL)
+            fail(&c, "(rules)", 0, "category '%s' has no explanation",
+                 taxonomy_category_name((enum sc_category)k));
     matcher_fini(&c.m);
     return c.n_failures;
 }

@@ -234,6 +234,16 @@ add_example(struct rule_examples *ex, const struct field *f, bool must_match)
     e->must_match = must_match;
 }
 
+/* Examples that must match (near misses do not count). */
+static size_t
+count_examples(const struct rule_examples *ex)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < ex->n; i++)
+        n += ex->v[i].must_match;
+    return n;
+}
+
 static void
 examples_fini(struct rule_examples *ex)
 {
@@ -491,7 +501,7 @@ build_event(struct loader *ld, const struct stanza *st, struct event_rule *r)
         problem(ld, st->file, match->line,
                 "event '%s': 'event $status' needs a (?<status>...) group",
                 st->name);
-    if (r->examples.n == 0)
+    if (count_examples(&r->examples) == 0)
         problem(ld, st->file, st->line, "event '%s': no 'example'", st->name);
 }
 
@@ -538,7 +548,7 @@ build_reason(struct loader *ld, const struct stanza *st, struct reason_rule *r)
     }
     r->re = compile_regex(ld, st, match);
     r->pattern = xmemdup0(match->value, match->value_len);
-    if (r->examples.n == 0)
+    if (count_examples(&r->examples) == 0)
         problem(ld, st->file, st->line, "reason '%s': no 'example'", st->name);
 }
 
@@ -608,11 +618,14 @@ parse_enhanced_name(const char *s, uint32_t *key)
         *key = rules_enhanced_key(0, subject, RULES_DETAIL_WILDCARD);
         return true;
     }
-    char *end;
-    errno = 0;
-    const unsigned long detail = strtoul(s + 4, &end, 10);
-    if (errno != 0 || end == s + 4 || *end != '\0' || detail > 999 ||
-        strlen(s + 4) > 3)
+    unsigned detail = 0;
+    size_t nd = 0;
+    for (const char *d = s + 4; *d != '\0'; d++, nd++) {
+        if (*d < '0' || *d > '9' || nd == 3)
+            return false;
+        detail = detail * 10 + (unsigned)(*d - '0');
+    }
+    if (nd == 0)
         return false;
     *key = rules_enhanced_key(cls, subject, (unsigned)detail);
     return true;
@@ -645,16 +658,16 @@ build_enhanced(struct loader *ld, const struct stanza *st)
 static void
 build_reply(struct loader *ld, const struct stanza *st)
 {
-    uint16_t code;
-    const struct span name = span_make(st->name, strlen(st->name));
-    if (name.len != 3 || name.p[0] < '1' || name.p[0] > '5' ||
-        (!smtpcode_parse_reply(name, &code) && name.p[0] != '1' &&
-         name.p[0] != '3')) {
+    const char *const n = st->name;
+    /* Exactly three digits, 100..599 (1yz and 3yz replies included). */
+    if (strlen(n) != 3 || n[0] < '1' || n[0] > '5' || n[1] < '0' ||
+        n[1] > '9' || n[2] < '0' || n[2] > '9') {
         problem(ld, st->file, st->line, "reply '%s': expected a code 100..599",
                 st->name);
         return;
     }
-    code = (uint16_t)strtoul(st->name, NULL, 10);
+    const unsigned code = (unsigned)(n[0] - '0') * 100 +
+                          (unsigned)(n[1] - '0') * 10 + (unsigned)(n[2] - '0');
     build_explanation(ld, st, &ld->rs->reply[code], true);
 }
 
@@ -762,8 +775,9 @@ build_all(struct loader *ld)
     free(order);
     free(sorted);
 
-    qsort(rs->enhanced, rs->n_enhanced, sizeof(*rs->enhanced),
-          compare_enhanced);
+    if (rs->n_enhanced > 1)
+        qsort(rs->enhanced, rs->n_enhanced, sizeof(*rs->enhanced),
+              compare_enhanced);
 
     /* Per-MTA event lists keep the priority order. */
     for (size_t i = 0; i < rs->n_events; i++) {
@@ -887,6 +901,8 @@ find_key(const struct ruleset *rs, uint32_t key)
 {
     const struct enhanced_entry probe = {key,
                                          {{NULL, NULL}, CAT_NONE, {NULL, 0}}};
+    if (rs->n_enhanced == 0)
+        return NULL;
     return bsearch(&probe, rs->enhanced, rs->n_enhanced, sizeof(*rs->enhanced),
                    compare_enhanced);
 }
