@@ -14,8 +14,8 @@
 #include "rules.h"
 
 static const char *const corpus_files[] = {
-    "postfix.log", "exim.log",   "sendmail.log",   "courier.log",
-    "domino.log",  "kerio.log",  "oracle-ims.log", "assp.log",
+    "postfix.log", "exim.log",     "sendmail.log",         "courier.log",
+    "domino.log",  "kerio.log",    "oracle-ims.log",       "assp.log",
     "qmail.log",   "exchange.log", "bounce-dsn-lines.txt",
 };
 
@@ -121,8 +121,8 @@ Test(corpus, every_line_matches_its_expectation, .timeout = 60)
     struct matcher m;
     unsigned agree[F_COUNT] = {0}, total = 0, failures = 0;
 
-    cr_assert_eq(0, rules_read_dir(SC_SOURCE_DIR "/rules", 0, &src, &n_src,
-                                   &err),
+    cr_assert_eq(0,
+                 rules_read_dir(SC_SOURCE_DIR "/rules", 0, &src, &n_src, &err),
                  "%s", err.msg);
     cr_assert_eq(0, rules_load(src, n_src, &rs, NULL, NULL));
     matcher_init(&m, rs);
@@ -147,8 +147,7 @@ Test(corpus, every_line_matches_its_expectation, .timeout = 60)
             cr_assert(expected_fields(exps[i], want, &want_outcome),
                       "%s.expect:%zu: malformed expectation", corpus_files[fi],
                       i + 1);
-            classify_line(&m, span_make(lines[i], strlen(lines[i])), 65536,
-                          &o);
+            classify_line(&m, span_make(lines[i], strlen(lines[i])), 65536, &o);
             actual_fields(rs, &o, have);
             total++;
             bool ok = want_outcome == o.has_outcome;
