@@ -15,6 +15,14 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DSMTPCLASS_WERROR=ON >/d
 cmake --build build/release -j "$jobs"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 
+echo "== debug build with AddressSanitizer and UndefinedBehaviorSanitizer"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DSMTPCLASS_SANITIZE=ON \
+    -DSMTPCLASS_WERROR=ON >/dev/null
+cmake --build build/asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build/asan --output-on-failure -j "$jobs"
+
 echo "== banned functions"
 if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system)\s*\(' src/*.c src/*.h; then
     echo "banned function used (STYLE.md section 4)" >&2
