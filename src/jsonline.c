@@ -54,7 +54,7 @@ write_outcome(FILE *out, const struct outcome *o, const struct ruleset *rs,
     str_or_null(out, "event", has ? taxonomy_event_name(o->event) : NULL);
     key(out, "reply_code");
     if (has && o->reply != 0)
-        (void)fprintf(out, "%u", (unsigned)o->reply);
+        (void)fwrite(buf, 1, smtpcode_format_reply(o->reply, buf), out);
     else
         (void)fputs("null", out);
     key(out, "enhanced_code");

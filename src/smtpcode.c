@@ -238,12 +238,36 @@ smtpcode_scan(struct span text, struct smtp_codes *out)
     return false;
 }
 
+/* Decimal digits of v (< 1000) into buf; returns their number. */
+static size_t
+put_small(char *buf, unsigned v)
+{
+    size_t n = 0;
+    if (v >= 100)
+        buf[n++] = (char)('0' + v / 100);
+    if (v >= 10)
+        buf[n++] = (char)('0' + v / 10 % 10);
+    buf[n++] = (char)('0' + v % 10);
+    return n;
+}
+
 size_t
 smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf)
 {
-    const int n = snprintf(buf, 12, "%u.%u.%u", (unsigned)e->cls,
-                           (unsigned)e->subject, (unsigned)e->detail);
-    return n > 0 ? (size_t)n : 0;
+    /* Per tagged line: no printf (subject and detail are below 1000). */
+    size_t n = put_small(buf, e->cls % 10);
+    buf[n++] = '.';
+    n += put_small(buf + n, e->subject % 1000);
+    buf[n++] = '.';
+    n += put_small(buf + n, e->detail % 1000);
+    buf[n] = '\0';
+    return n;
+}
+
+size_t
+smtpcode_format_reply(uint16_t reply, char *buf)
+{
+    return put_small(buf, reply % 1000);
 }
 
 /*

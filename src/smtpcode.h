@@ -52,7 +52,11 @@ bool smtpcode_has_token(struct span text);
  */
 size_t smtpcode_find_reply_token(const char *p, size_t len, size_t from);
 
-/* Write "C.S.D" into buf (at least 12 bytes); returns the length. */
+/* Write "C.S.D" into buf (at least 12 bytes, NUL-terminated); returns the
+ * length. */
 size_t smtpcode_format_enhanced(const struct smtp_enhanced *e, char *buf);
+
+/* Write the three digits of a reply code into buf (no NUL); returns 3. */
+size_t smtpcode_format_reply(uint16_t reply, char *buf);
 
 #endif

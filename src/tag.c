@@ -37,8 +37,8 @@ tag_write_tags(FILE *out, const struct outcome *o, const struct ruleset *rs,
     put_str(out, "class=");
     put_str(out, o->cls != CLASS_NONE ? taxonomy_class_name(o->cls) : "none");
     if (o->reply != 0) {
-        (void)snprintf(buf, sizeof(buf), " reply=%u", (unsigned)o->reply);
-        put_str(out, buf);
+        put_str(out, " reply=");
+        (void)fwrite(buf, 1, smtpcode_format_reply(o->reply, buf), out);
     }
     if (o->enh.cls != 0) {
         const size_t n = smtpcode_format_enhanced(&o->enh, buf);
