@@ -9,10 +9,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan.
-# Tests: Criterion, jq, promtool (from the prometheus package), curl, time.
+# Tests (--test): Criterion, jq, promtool (from the prometheus package), curl.
 need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev"
 if [ "${1:-}" = "--test" ]; then
     need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format"
+fi
+# Benchmarks: hyperfine for timing, valgrind for instruction counts, GNU
+# time for peak RSS.
+if [ "${1:-}" = "--bench" ]; then
+    need_pkgs="$need_pkgs hyperfine valgrind time jq"
 fi
 missing=
 for p in $need_pkgs; do
