@@ -256,9 +256,9 @@ time_set "$runs" \
     rules_builtin "$S -c $(q "$SFILE") > /dev/null" \
     rules_1 "$S -c --rules $(q "$ROOT/rules") $(q "$SFILE") > /dev/null" \
     rules_x "$S -c --rules $(q "$RULES_X") $(q "$SFILE") > /dev/null" \
-    rules_builtin0 "$S -c /dev/null > /dev/null" \
-    rules_10 "$S -c --rules $(q "$ROOT/rules") /dev/null > /dev/null" \
-    rules_x0 "$S -c --rules $(q "$RULES_X") /dev/null > /dev/null"
+    rules_builtin0 "$S -c /dev/null > /dev/null || true" \
+    rules_10 "$S -c --rules $(q "$ROOT/rules") /dev/null > /dev/null || true" \
+    rules_x0 "$S -c --rules $(q "$RULES_X") /dev/null > /dev/null || true"
 
 # ---- peak RSS ---------------------------------------------------------------
 rss_note=""
