@@ -128,13 +128,10 @@ find_codes(const struct match_result *res, struct span msg, struct outcome *out)
         (void)smtpcode_parse_enhanced(res->group[GRP_DSN], &out->enh);
 }
 
-void
-classify_line(struct matcher *m, struct span line, size_t window,
-              struct outcome *out)
+/* Reset *out and parse the line's prefix within the window. */
+static void
+begin_outcome(struct span line, size_t window, struct outcome *out)
 {
-    const struct ruleset *const rs = m->rs;
-    struct match_result res;
-
     memset(out, 0, sizeof(*out));
     out->event_rule = -1;
     out->reason_rule = -1;
@@ -143,6 +140,16 @@ classify_line(struct matcher *m, struct span line, size_t window,
     if (line.len > 0 && line.p[line.len - 1] == '\r')
         line.len--;
     logline_parse(line, &out->ll);
+}
+
+void
+classify_line(struct matcher *m, struct span line, size_t window,
+              struct outcome *out)
+{
+    const struct ruleset *const rs = m->rs;
+    struct match_result res;
+
+    begin_outcome(line, window, out);
     matcher_run(m, &out->ll, &res);
     out->mta = res.mta;
     out->event_rule = res.rule_idx;
@@ -207,14 +214,7 @@ void
 classify_line_without_outcome(struct matcher *m, struct span line,
                               size_t window, struct outcome *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->event_rule = -1;
-    out->reason_rule = -1;
-    if (line.len > window)
-        line.len = window;
-    if (line.len > 0 && line.p[line.len - 1] == '\r')
-        line.len--;
-    logline_parse(line, &out->ll);
+    begin_outcome(line, window, out);
     out->mta = matcher_mta(m, &out->ll);
 }
 
