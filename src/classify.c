@@ -142,8 +142,8 @@ begin_outcome(struct span line, size_t window, struct outcome *out)
     logline_parse(line, &out->ll);
 }
 
-void
-classify_line(struct matcher *m, struct span line, size_t window,
+static void
+classify_core(struct matcher *m, struct span line, size_t window,
               struct outcome *out)
 {
     const struct ruleset *const rs = m->rs;
@@ -208,6 +208,23 @@ classify_line(struct matcher *m, struct span line, size_t window,
         return;
     if (out->category == CAT_NONE)
         out->category = cls == CLASS_SUCCESS ? CAT_DELIVERED : CAT_UNKNOWN;
+}
+
+void
+classify_line(struct matcher *m, struct span line, size_t window,
+              struct outcome *out)
+{
+    classify_core(m, line, window, out);
+    /*
+     * A rule that ran out of its regex budget could not say whether it
+     * applies, so nothing decided after it can be trusted: the line is
+     * reported, with the codes found, as an outcome of unknown category.
+     */
+    if (m->limit_rule != NULL) {
+        out->limit_rule = m->limit_rule;
+        out->has_outcome = true;
+        out->category = CAT_UNKNOWN;
+    }
 }
 
 void

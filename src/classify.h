@@ -29,6 +29,9 @@ struct outcome {
     struct smtp_enhanced enh; /* cls 0 when absent */
     int event_rule;  /* the event rule that matched (even without outcome) */
     int reason_rule; /* index into ruleset.reasons, or -1 */
+    /* A rule whose regex hit a resource limit on this line, or NULL; the
+     * line is then reported with category unknown. */
+    const char *limit_rule;
     struct logline ll;
     struct span queue_id, sender_domain, rcpt_domain, relay, client, reason;
 };

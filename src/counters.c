@@ -184,6 +184,7 @@ counters_merge(struct counters *dst, const struct counters *src)
     dst->totals.lines_without_outcome += src->totals.lines_without_outcome;
     dst->totals.lines_unknown_category += src->totals.lines_unknown_category;
     dst->totals.lines_overlong += src->totals.lines_overlong;
+    dst->totals.lines_regex_limit += src->totals.lines_regex_limit;
     dst->totals.bytes_read += src->totals.bytes_read;
 }
 

@@ -40,6 +40,7 @@ struct counter_totals {
     uint64_t lines_without_outcome;
     uint64_t lines_unknown_category;
     uint64_t lines_overlong;
+    uint64_t lines_regex_limit; /* a rule hit a PCRE2 resource limit */
     uint64_t bytes_read;
 };
 

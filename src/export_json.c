@@ -146,11 +146,12 @@ export_json_write(FILE *out, const struct counters *c,
                   "    \"lines_without_outcome\": %" PRIu64 ",\n"
                   "    \"lines_unknown_category\": %" PRIu64 ",\n"
                   "    \"lines_overlong\": %" PRIu64 ",\n"
+                  "    \"lines_regex_limit\": %" PRIu64 ",\n"
                   "    \"bytes_read\": %" PRIu64 "\n"
                   "  },\n  \"outcomes\": [",
                   t->lines_read, t->lines_with_outcome,
                   t->lines_without_outcome, t->lines_unknown_category,
-                  t->lines_overlong, t->bytes_read);
+                  t->lines_overlong, t->lines_regex_limit, t->bytes_read);
     /* A visitor stops only on a write error, which finish() reports. */
     if (counters_visit_sorted(c, put_outcome, &ctx) == 0)
         (void)fputs(ctx.is_first ? "]\n}\n" : "\n  ]\n}\n", out);

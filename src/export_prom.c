@@ -159,6 +159,10 @@ export_prom_write(FILE *out, const struct counters *c,
          t->lines_unknown_category},
         {"smtpclass_lines_overlong_total",
          "Lines longer than the classification window.", t->lines_overlong},
+        {"smtpclass_lines_regex_limit_total",
+         "Lines on which a rule's regex hit a resource limit (tagged "
+         "unknown).",
+         t->lines_regex_limit},
         {"smtpclass_bytes_read_total", "Bytes read from all inputs.",
          t->bytes_read},
     };

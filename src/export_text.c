@@ -167,6 +167,7 @@ put_totals(FILE *out, const struct counter_totals *t)
         {"lines without outcome", t->lines_without_outcome},
         {"lines unknown category", t->lines_unknown_category},
         {"lines overlong", t->lines_overlong},
+        {"lines regex limit", t->lines_regex_limit},
         {"bytes read", t->bytes_read},
     };
     const size_t n_rows = sizeof rows / sizeof rows[0];

@@ -57,8 +57,11 @@ matcher_exec(struct matcher *m, const pcre2_code *re, struct span subject)
                                m->md, m->mctx);
     if (rc >= 0)
         return true;
-    if (rc != PCRE2_ERROR_NOMATCH)
+    if (rc != PCRE2_ERROR_NOMATCH) {
+        /* Match, depth or heap limit, JIT stack: the rule cannot say. */
         m->n_limit_hits++;
+        m->is_limit_hit = true;
+    }
     return false;
 }
 
@@ -154,6 +157,14 @@ contains(struct span hay, const char *needle, size_t n)
     return false;
 }
 
+/* Remember the first rule that hit a limit on this line. */
+static void
+note_limit(struct matcher *m, const char *rule)
+{
+    if (m->is_limit_hit && m->limit_rule == NULL)
+        m->limit_rule = rule;
+}
+
 static bool
 needs_met(const struct event_rule *r, struct span msg)
 {
@@ -175,9 +186,12 @@ try_events(struct matcher *m, const struct mta_def *mta,
         const size_t idx = mta->events[k];
         const struct event_rule *const r = &rs->events[idx];
         if (r->re == NULL || (is_claimed && r->is_unclaimed_only) ||
-            !daemon_allowed(m, r) || !needs_met(r, ll->msg) ||
-            !matcher_exec(m, r->re, ll->msg))
+            !daemon_allowed(m, r) || !needs_met(r, ll->msg))
             continue;
+        if (!matcher_exec(m, r->re, ll->msg)) {
+            note_limit(m, r->name);
+            continue;
+        }
         res->rule_idx = (int)idx;
         for (size_t g = 0; g < GRP_COUNT; g++)
             res->group[g] = group_span(m, ll->msg, r->group[g]);
@@ -201,6 +215,8 @@ matcher_run(struct matcher *m, const struct logline *ll,
 
     memset(res, 0, sizeof(*res));
     res->rule_idx = -1;
+    m->limit_rule = NULL;
+    m->is_limit_hit = false;
     res->mta = (uint16_t)mta;
     const bool is_claimed = (size_t)mta != rs->generic_mta;
     if (try_events(m, &rs->mtas[mta], ll, false, res))
@@ -237,6 +253,7 @@ matcher_reason(struct matcher *m, struct span text, enum sc_class cls,
             continue;
         if (matcher_exec(m, r->re, text))
             return (int)i;
+        note_limit(m, r->name);
     }
     return -1;
 }

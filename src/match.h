@@ -13,7 +13,7 @@
 #include "rules.h"
 
 /* Per-line regex budget (RELIABILITY RC-34..37). */
-#define MATCH_LIMIT_DEFAULT 100000u
+#define MATCH_LIMIT_DEFAULT 20000u
 #define MATCH_HEAP_LIMIT_KIB 16384u
 #define MATCH_JIT_STACK_MAX (1u << 20)
 
@@ -29,8 +29,12 @@ struct matcher {
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     pcre2_jit_stack *jit_stack;
-    uint64_t n_limit_hits;      /* regex runs stopped by a resource limit */
-    const struct prefilter *pf; /* optional, borrowed */
+    uint64_t n_limit_hits; /* regex runs stopped by a resource limit */
+    /* The first rule whose regex hit a limit on the current line (NULL:
+     * none); reset by matcher_run. */
+    const char *limit_rule;
+    bool is_limit_hit;
+    const struct prefilter *pf;           /* optional, borrowed */
     struct prefilter_scratch *pf_scratch; /* owned when pf is set */
     uint64_t *reason_hits;                /* owned when pf is set */
     /* Cache of the last program tag → MTA, since lines come in runs. */

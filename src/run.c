@@ -78,12 +78,30 @@ run_flush(struct run *run)
     check_output(run);
 }
 
+/* One warning per rule that hits a regex limit, not one per line. */
+static void
+warn_limit(struct run *run, const char *rule)
+{
+    for (size_t i = 0; i < run->n_warned; i++)
+        if (run->warned[i] == rule)
+            return;
+    if (run->n_warned < sizeof(run->warned) / sizeof(run->warned[0]))
+        run->warned[run->n_warned++] = rule;
+    sc_warnx("rule '%s': regex stopped by a resource limit; such lines are "
+             "tagged unknown and counted in lines_regex_limit",
+             rule);
+}
+
 static void
 count_line(struct run *run, const struct outcome *oc, bool is_overlong)
 {
     struct counter_totals *const t = counters_totals(run->ctr);
 
     t->lines_read++;
+    if (oc->limit_rule != NULL) {
+        t->lines_regex_limit++;
+        warn_limit(run, oc->limit_rule);
+    }
     if (is_overlong)
         t->lines_overlong++;
     if (!oc->has_outcome) {

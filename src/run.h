@@ -26,10 +26,12 @@ struct run {
     const struct prefilter *pf;             /* NULL: the plain per-line path */
     struct prefilter_scratch *gate_scratch; /* owned when pf is set */
     const volatile sig_atomic_t *stop;      /* set by a signal handler */
-    bool has_selected;     /* some line was classified (or selected) */
-    bool has_error;        /* an input could not be read */
-    bool is_output_closed; /* the reader of our output went away (EPIPE) */
-    bool has_write_error;  /* another write error (already reported) */
+    bool has_selected;      /* some line was classified (or selected) */
+    bool has_error;         /* an input could not be read */
+    bool is_output_closed;  /* the reader of our output went away (EPIPE) */
+    bool has_write_error;   /* another write error (already reported) */
+    const char *warned[64]; /* rules already warned about (regex limits) */
+    size_t n_warned;
 };
 
 /*

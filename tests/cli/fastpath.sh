@@ -32,4 +32,12 @@ for f in "$top"/tests/data/corpus/*.log "$top"/tests/data/corpus/*.txt \
 done
 n=$(wc -l < "$tmp/gen.log")
 echo "generated log: $n lines"
+# The regex budget must never bite the built-in rules on ordinary logs.
+hits=$("$bin" -c --stats=json "$tmp/gen.log" | sed -n 's/.*"lines_regex_limit": \([0-9]*\).*/\1/p')
+if [ "$hits" = 0 ]; then
+    echo "ok no regex limit hits on the generated log"
+else
+    echo "FAIL $hits lines of the generated log hit a regex limit"
+    fail=1
+fi
 exit $fail
