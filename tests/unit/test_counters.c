@@ -171,8 +171,19 @@ Test(counters, merge_adds_series_and_totals)
     const struct counter_key shared = key_of(1);
     const struct counter_key only_dst = key_of(2);
     const struct counter_key only_src = key_of(3);
-    const struct counter_totals t_dst = {10, 6, 4, 1, 2, 1000};
-    const struct counter_totals t_src = {5, 3, 2, 0, 1, 500};
+    const struct counter_totals t_dst = {.lines_read = 10,
+                                         .lines_with_outcome = 6,
+                                         .lines_without_outcome = 4,
+                                         .lines_unknown_category = 1,
+                                         .lines_overlong = 2,
+                                         .lines_regex_limit = 1,
+                                         .bytes_read = 1000};
+    const struct counter_totals t_src = {.lines_read = 5,
+                                         .lines_with_outcome = 3,
+                                         .lines_without_outcome = 2,
+                                         .lines_overlong = 1,
+                                         .lines_regex_limit = 2,
+                                         .bytes_read = 500};
 
     counters_add(c, &shared, 4);
     counters_add(c, &only_dst, 2);
@@ -194,6 +205,7 @@ Test(counters, merge_adds_series_and_totals)
     cr_assert_eq(6, counters_totals_const(c)->lines_without_outcome);
     cr_assert_eq(1, counters_totals_const(c)->lines_unknown_category);
     cr_assert_eq(3, counters_totals_const(c)->lines_overlong);
+    cr_assert_eq(3, counters_totals_const(c)->lines_regex_limit);
     cr_assert_eq(1500, counters_totals_const(c)->bytes_read);
     counters_free(src);
 }
