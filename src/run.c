@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "classify.h"
+#include "decomp.h"
 #include "jsonline.h"
 #include "linesplit.h"
 #include "msg.h"
@@ -234,9 +235,15 @@ process(struct run *run, const char *name)
         if (rc == LINESPLIT_ERR) {
             if (errno == EINTR && run->stop != NULL && *run->stop)
                 return false;
-            sc_warn("%s", name);
+            if (run->decomp != NULL && decomp_error(run->decomp)[0] != '\0')
+                sc_warnx("%s: %s", name, decomp_error(run->decomp));
+            else
+                sc_warn("%s", name);
             run->has_error = true;
-            return true;
+            /* Every complete line before the damage has been processed;
+             * what is left of the last one still comes out as it is. */
+            ls.at_eof = true;
+            continue;
         }
         if (is_block) {
             process_block(run, block, &st);
@@ -270,8 +277,12 @@ run_input(struct run *run, const char *path)
             return true;
         }
     }
-    reader_attach(run->reader, reader_read_fd, &fd);
+    /* gzip and zstd are recognised by their magic bytes, also on stdin. */
+    run->decomp = decomp_new(fd);
+    reader_attach(run->reader, decomp_read, run->decomp);
     const bool go_on = process(run, name);
+    decomp_free(run->decomp);
+    run->decomp = NULL;
     if (!is_stdin)
         (void)close(fd);
     check_output(run);

@@ -21,6 +21,7 @@ struct run {
     const struct ruleset *rs; /* borrowed */
     struct counters *ctr;     /* owned */
     struct reader *reader;    /* owned */
+    struct decomp *decomp;    /* the current input's decoder, owned */
     struct matcher m;
     FILE *out;                              /* line output, borrowed */
     const struct prefilter *pf;             /* NULL: the plain per-line path */

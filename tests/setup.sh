@@ -8,11 +8,12 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO=sudo
 fi
 
-# Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan.
+# Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan, zlib,
+# libzstd.
 # Tests (--test): Criterion, jq, promtool (from the prometheus package), curl.
-need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev"
+need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev zlib1g-dev libzstd-dev"
 if [ "${1:-}" = "--test" ]; then
-    need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format"
+    need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format zstd"
 fi
 # Benchmarks: hyperfine for timing, valgrind for instruction counts, GNU
 # time for peak RSS.
