@@ -37,12 +37,16 @@ reply_may_follow(unsigned char c)
     }
 }
 
-/* Bytes that end a code token (a superset of reply_may_precede). */
+/*
+ * Bytes that end a code token (a superset of reply_may_precede); '\n' is
+ * the end of a line when scanning a buffer of lines.
+ */
 static bool
 token_end(char c)
 {
     return c == ' ' || c == '\t' || c == ')' || c == ',' || c == ';' ||
-           c == '\'' || c == '"' || c == '\r' || c == ':' || c == '-';
+           c == '\'' || c == '"' || c == '\r' || c == ':' || c == '-' ||
+           c == '\n';
 }
 
 /* Bytes that may stand right after a reply code. */
