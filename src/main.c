@@ -21,6 +21,7 @@
 #include "rulecheck.h"
 #include "rules.h"
 #include "run.h"
+#include "snapshot.h"
 
 #ifndef SMTPCLASS_VERSION
 #define SMTPCLASS_VERSION "0.0.0"
@@ -229,6 +230,44 @@ write_prefilter(const struct opts *o, const struct ruleset *rs)
     return SC_EXIT_MATCH;
 }
 
+/* `smtpclass merge`: sum snapshots; nothing is printed when one is bad. */
+static int
+merge_snapshots(const struct opts *o, const struct ruleset *rs)
+{
+    struct counters *const sum = counters_new();
+    const struct export_names names = {rs->mta_names, rs->n_mtas,
+                                       SMTPCLASS_VERSION};
+    struct sc_err err;
+    int status = SC_EXIT_MATCH, rc = 0;
+
+    for (size_t i = 0; i < o->n_operands; i++)
+        if (snapshot_add_file(o->operands[i], rs, sum, &err) != 0) {
+            sc_warn_err(&err);
+            status = SC_EXIT_ERROR;
+        }
+    if (status == SC_EXIT_MATCH) {
+        switch (o->stats) {
+        case STATS_JSON:
+            rc = export_json_write(stdout, sum, &names);
+            break;
+        case STATS_PROM:
+            rc = export_prom_write(stdout, sum, &names);
+            break;
+        case STATS_TEXT:
+            rc = export_text_write(stdout, sum, &names);
+            break;
+        case STATS_NONE:
+            break;
+        }
+        if (rc != 0) {
+            sc_warn("write error");
+            status = SC_EXIT_ERROR;
+        }
+    }
+    counters_free(sum);
+    return status;
+}
+
 static int
 filter(const struct opts *o, const struct ruleset *rs)
 {
@@ -287,6 +326,9 @@ main(int argc, char **argv)
     switch (o.mode) {
     case MODE_EXPLAIN:
         status = explain_codes(&o, rs);
+        break;
+    case MODE_MERGE:
+        status = merge_snapshots(&o, rs);
         break;
     case MODE_CHECK_RULES:
         status = rulecheck_run(rs, report_problem, NULL) == 0 ? SC_EXIT_MATCH

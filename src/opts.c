@@ -30,6 +30,7 @@ static const char synopsis[] =
     "[--rules=DIR] [--rules-add=DIR] [--max-line=BYTES] [--line-buffered] "
     "[file ...]\n"
     "       smtpclass explain CODE ...\n"
+    "       smtpclass merge SNAPSHOT.json ... [--stats=json|prometheus|text]\n"
     "       smtpclass --check-rules [DIR]";
 
 static const char help_text[] =
@@ -64,6 +65,9 @@ static const char help_text[] =
     "Commands:\n"
     "  explain CODE...    explain reply codes, enhanced codes or both\n"
     "                     (\"550 5.1.1\")\n"
+    "  merge FILE...      sum JSON counter snapshots (--stats=json output)\n"
+    "                     from many hosts or archives; prints the sum in\n"
+    "                     the --stats format (default json)\n"
     "\n"
     "  -h, --help         this text;  -V, --version   the version\n"
     "\n"
@@ -265,6 +269,16 @@ opts_parse(int argc, char **argv, struct opts *o)
     }
     o->operands = argv + optind;
     o->n_operands = (size_t)(argc - optind);
+    if (o->mode == MODE_FILTER && o->n_operands > 0 &&
+        strcmp(o->operands[0], "merge") == 0) {
+        o->mode = MODE_MERGE;
+        o->operands++;
+        o->n_operands--;
+        if (o->n_operands == 0)
+            return usage_error("%s", "merge: no snapshot given");
+        if (!o->is_stats_explicit)
+            o->stats = STATS_JSON;
+    }
     if (o->mode == MODE_FILTER && o->n_operands > 0 &&
         strcmp(o->operands[0], "explain") == 0) {
         o->mode = MODE_EXPLAIN;

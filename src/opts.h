@@ -13,7 +13,7 @@
 
 enum opts_format { FORMAT_TAGGED, FORMAT_JSON, FORMAT_NONE };
 enum opts_stats { STATS_TEXT, STATS_JSON, STATS_PROM, STATS_NONE };
-enum opts_mode { MODE_FILTER, MODE_EXPLAIN, MODE_CHECK_RULES };
+enum opts_mode { MODE_FILTER, MODE_EXPLAIN, MODE_CHECK_RULES, MODE_MERGE };
 
 /* One --only selector. */
 struct only_item {

@@ -9,9 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan, zlib,
-# libzstd.
+# libzstd, Jansson.
 # Tests (--test): Criterion, jq, promtool (from the prometheus package), curl.
-need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev zlib1g-dev libzstd-dev"
+need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev zlib1g-dev libzstd-dev libjansson-dev"
 if [ "${1:-}" = "--test" ]; then
     need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format zstd"
 fi
