@@ -1,6 +1,7 @@
 /*
- * test_corpus.c: every line of the shared corpus (tests/data/corpus) through
- * the classifier with the built-in rules, against the expectation written by
+ * test_corpus.c: every line of the shared corpus (tests/data/corpus) and of
+ * the per-MTA and per-provider files (tests/data/<name>/) through the
+ * classifier with the built-in rules, against the expectation written by
  * reading the line (tests/data/corpus/README.md). Any disagreement fails and
  * is printed as file:line with both values; agreement per field is printed.
  */
@@ -13,10 +14,41 @@
 #include "match.h"
 #include "rules.h"
 
+/* Paths under tests/data: the shared corpus, then the per-MTA and
+ * per-provider files (each "F" with its "F.expect"). */
 static const char *const corpus_files[] = {
-    "postfix.log", "exim.log",     "sendmail.log",         "courier.log",
-    "domino.log",  "kerio.log",    "oracle-ims.log",       "assp.log",
-    "qmail.log",   "exchange.log", "bounce-dsn-lines.txt",
+    "corpus/postfix.log",
+    "corpus/exim.log",
+    "corpus/sendmail.log",
+    "corpus/courier.log",
+    "corpus/domino.log",
+    "corpus/kerio.log",
+    "corpus/oracle-ims.log",
+    "corpus/assp.log",
+    "corpus/qmail.log",
+    "corpus/exchange.log",
+    "corpus/bounce-dsn-lines.txt",
+    "qmail/lines.log",
+    "opensmtpd/lines.log",
+    "exchange/lines.log",
+    "courier/lines.log",
+    "domino/lines.log",
+    "kerio/lines.log",
+    "oracle_ims/lines.log",
+    "haraka/lines.log",
+    "dovecot/lines.log",
+    "policyd_spf/lines.log",
+    "amavis/lines.log",
+    "rspamd/lines.log",
+    "postgrey/lines.log",
+    "opendmarc/lines.log",
+    "providers/google.log",
+    "providers/microsoft.log",
+    "providers/yahoo_aol.log",
+    "providers/apple.log",
+    "providers/united_internet.log",
+    "providers/telekom_freenet.log",
+    "providers/filtering.log",
 };
 
 enum field { F_MTA, F_EVENT, F_REPLY, F_ENHANCED, F_CATEGORY, F_COUNT };
@@ -131,7 +163,7 @@ Test(corpus, every_line_matches_its_expectation, .timeout = 60)
         char path[512], epath[600];
         size_t len, elen;
         char **lines, **exps;
-        snprintf(path, sizeof(path), SC_SOURCE_DIR "/tests/data/corpus/%s",
+        snprintf(path, sizeof(path), SC_SOURCE_DIR "/tests/data/%s",
                  corpus_files[fi]);
         snprintf(epath, sizeof(epath), "%s.expect", path);
         char *const buf = slurp(path, &len);
