@@ -51,7 +51,10 @@ void matcher_init(struct matcher *m, const struct ruleset *rs);
 
 /*
  * Use pf (built from the same ruleset; borrowed, must outlive the matcher)
- * to skip reason rules that cannot match. Results do not change.
+ * to skip reason rules that cannot match. Results do not change, with one
+ * exception: a line on which the plain path runs out of regex budget
+ * (limit_rule) may get a decided category here, because the prefilter
+ * proves some rules cannot match without running them.
  */
 void matcher_use_prefilter(struct matcher *m, const struct prefilter *pf);
 void matcher_fini(struct matcher *m);

@@ -23,6 +23,9 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build/asan --output-on-failure -j "$jobs"
 
+echo "== fuzz smoke (libFuzzer + ASan/UBSan, 45 s per harness)"
+sh tests/fuzz/run.sh 45
+
 echo "== banned functions"
 if grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|system)\s*\(' src/*.c src/*.h; then
     echo "banned function used (STYLE.md section 4)" >&2

@@ -94,7 +94,8 @@ buf_eq(const struct buf *b, const unsigned char *p, size_t len)
     return b->len == len && (len == 0 || memcmp(b->p, p, len) == 0);
 }
 
-/* ---- UTF-8 by decoding ----------------------------------------------------- */
+/* ---- UTF-8 by decoding -----------------------------------------------------
+ */
 
 /*
  * Length of the well-formed UTF-8 sequence at p (1..4), or 0: decode the
@@ -163,7 +164,8 @@ replaced(const unsigned char *p, size_t n, struct buf *out)
     }
 }
 
-/* ---- validators and decoders ------------------------------------------------ */
+/* ---- validators and decoders ------------------------------------------------
+ */
 
 static int
 hex_val(unsigned char c)
@@ -388,7 +390,8 @@ base64_decode(const unsigned char *p, size_t n, struct buf *out)
     return true;
 }
 
-/* ---- the harness -------------------------------------------------------------- */
+/* ---- the harness
+ * -------------------------------------------------------------- */
 
 /* One writer call into memory; the bytes are owned by the caller (free). */
 struct mem {

@@ -204,9 +204,9 @@ run_split(struct source *src, size_t cap, unsigned flags, struct result *res)
         struct span block;
         bool is_block = false;
         const enum linesplit_status st =
-            (flags & FLAG_BLOCKS) ? linesplit_next_block(&ls, &block,
-                                                         &is_block, &p)
-                                  : linesplit_next(&ls, &p);
+            (flags & FLAG_BLOCKS)
+                ? linesplit_next_block(&ls, &block, &is_block, &p)
+                : linesplit_next(&ls, &p);
         if (st == LINESPLIT_EOF)
             break;
         if (st == LINESPLIT_ERR) {
@@ -273,8 +273,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (in_len > 0)
         memcpy(in, data + in_off, in_len);
 
-    struct source src = {in, in_len, 0, sched, n_sched, 0,
-                         (flags & FLAG_EINTR) != 0, false, SIZE_MAX};
+    struct source src = {
+        in,    in_len,  0, sched, n_sched, 0, (flags & FLAG_EINTR) != 0,
+        false, SIZE_MAX};
     if (flags & FLAG_READ_ERROR)
         src.fail_at_call = (flags >> 4) & 0x0Fu;
     struct result got = {0};
@@ -291,8 +292,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         /* The reference: one read into a buffer that holds everything. */
         static const uint8_t whole[] = {0};
-        struct source ref_src = {in, in_len, 0, whole, 1, 0, false, false,
-                                 SIZE_MAX};
+        struct source ref_src = {in, in_len, 0,     whole,   1,
+                                 0,  false,  false, SIZE_MAX};
         struct result ref = {0};
         run_split(&ref_src, in_len + 1, 0, &ref);
         CHECK(!ref.is_error);

@@ -159,8 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const char *const nl = memchr(p + start, '\n', size - start);
         const size_t end = nl ? (size_t)(nl - p) : size;
         for (size_t i = start; i < end; i++) {
-            const bool in_line = is_reply_token_ref(p + start, end - start,
-                                                    i - start);
+            const bool in_line =
+                is_reply_token_ref(p + start, end - start, i - start);
             if (in_line != is_reply_token_ref(p, size, i)) {
                 fprintf(stderr,
                         "fuzz_smtpcode: offset %zu: a reply token in the "
