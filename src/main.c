@@ -22,6 +22,7 @@
 #include "rules.h"
 #include "run.h"
 #include "snapshot.h"
+#include "unmatched.h"
 
 #ifndef SMTPCLASS_VERSION
 #define SMTPCLASS_VERSION "0.0.0"
@@ -181,6 +182,25 @@ write_stats(const struct opts *o, const struct run *run,
     return rc;
 }
 
+/* --unmatched: the grouped texts to a file, or stdout for "-". */
+static int
+write_unmatched(const char *path, const struct unmatched *u)
+{
+    const bool is_stdout = strcmp(path, "-") == 0;
+    FILE *const f = is_stdout ? stdout : fopen(path, "w");
+
+    if (f == NULL) {
+        sc_warn("%s", path);
+        return -1;
+    }
+    int rc = unmatched_write(u, f);
+    if (!is_stdout && fclose(f) != 0)
+        rc = -1;
+    if (rc != 0)
+        sc_warn("%s: write error", path);
+    return rc;
+}
+
 /* Built-in rules use the build-time databases; others compile now. */
 static struct prefilter *
 load_prefilter(const struct opts *o, const struct ruleset *rs)
@@ -283,11 +303,17 @@ filter(const struct opts *o, const struct ruleset *rs)
     struct prefilter *const pf = load_prefilter(o, rs);
     run_init(&run, o, rs, pf, o->format == FORMAT_NONE ? NULL : stdout,
              &stop_requested);
+    run.unmatched = o->unmatched != NULL ? unmatched_new() : NULL;
     for (size_t i = 0; i < n_inputs && !stop_requested; i++)
         if (!run_input(&run, inputs[i]))
             break;
     run_flush(&run);
     const int stats_rc = write_stats(o, &run, rs);
+    if (run.unmatched != NULL &&
+        write_unmatched(o->unmatched, run.unmatched) != 0)
+        run.has_write_error = true;
+    unmatched_free(run.unmatched);
+    run.unmatched = NULL;
     int status = run.has_selected ? SC_EXIT_MATCH : SC_EXIT_NOMATCH;
     if (run.has_error || run.has_write_error)
         status = SC_EXIT_ERROR;

@@ -28,9 +28,11 @@ static const char synopsis[] =
     "usage: smtpclass [-chV] [--format=tagged|json|none] "
     "[--stats=text|json|prometheus|none] [--only=LIST] [--lang=en|de] "
     "[--rules=DIR] [--rules-add=DIR] [--max-line=BYTES] [--line-buffered] "
+    "[--unmatched=FILE] "
     "[file ...]\n"
     "       smtpclass explain CODE ...\n"
     "       smtpclass merge SNAPSHOT.json ... [--stats=json|prometheus|text]\n"
+    "       smtpclass test-rules [DIR ...]\n"
     "       smtpclass --check-rules [DIR]";
 
 static const char help_text[] =
@@ -43,6 +45,9 @@ static const char help_text[] =
     "\n"
     "Output:\n"
     "  --format=FMT       tagged (default), json (one object per line), none\n"
+    "  --unmatched=FILE   write the texts of lines whose category stayed\n"
+    "                     unknown to FILE ('-': stdout), grouped and\n"
+    "                     counted, most frequent first: the rules to add\n"
     "  --only=LIST        pass only lines whose outcome matches one of LIST:\n"
     "                     classes, categories, reply codes (550, 5xx) or\n"
     "                     enhanced codes (5.1.1), comma-separated\n"
@@ -65,6 +70,9 @@ static const char help_text[] =
     "Commands:\n"
     "  explain CODE...    explain reply codes, enhanced codes or both\n"
     "                     (\"550 5.1.1\")\n"
+    "  test-rules [DIR...] layer each DIR's rules over the built-in ones\n"
+    "                     and run every rule's examples and near misses;\n"
+    "                     problems as file:line: message, exit 2\n"
     "  merge FILE...      sum JSON counter snapshots (--stats=json output)\n"
     "                     from many hosts or archives; prints the sum in\n"
     "                     the --stats format (default json)\n"
@@ -84,7 +92,8 @@ enum {
     OPT_MAX_LINE,
     OPT_LINE_BUFFERED,
     OPT_REFERENCE,
-    OPT_WRITE_PREFILTER
+    OPT_WRITE_PREFILTER,
+    OPT_UNMATCHED
 };
 
 static const struct option long_opts[] = {
@@ -98,6 +107,7 @@ static const struct option long_opts[] = {
     {"max-line", required_argument, NULL, OPT_MAX_LINE},
     {"line-buffered", no_argument, NULL, OPT_LINE_BUFFERED},
     {"reference", no_argument, NULL, OPT_REFERENCE},
+    {"unmatched", required_argument, NULL, OPT_UNMATCHED},
     {"write-prefilter", required_argument, NULL, OPT_WRITE_PREFILTER},
     {"count", no_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
@@ -250,6 +260,9 @@ opts_parse(int argc, char **argv, struct opts *o)
         case OPT_REFERENCE:
             o->want_reference = true;
             break;
+        case OPT_UNMATCHED:
+            o->unmatched = optarg;
+            break;
         case OPT_WRITE_PREFILTER: /* used by the build, not documented */
             o->write_prefilter = optarg;
             break;
@@ -269,6 +282,19 @@ opts_parse(int argc, char **argv, struct opts *o)
     }
     o->operands = argv + optind;
     o->n_operands = (size_t)(argc - optind);
+    if (o->mode == MODE_FILTER && o->n_operands > 0 &&
+        strcmp(o->operands[0], "test-rules") == 0) {
+        /* Each DIR layers over the built-in (or --rules) set, as with
+         * --rules-add, and every rule's examples run on the result. */
+        o->mode = MODE_CHECK_RULES;
+        for (size_t i = 1; i < o->n_operands; i++) {
+            o->rules_add =
+                xrealloc(o->rules_add, (o->n_rules_add + 1) * sizeof(char *));
+            o->rules_add[o->n_rules_add++] = o->operands[i];
+        }
+        o->operands += o->n_operands;
+        o->n_operands = 0;
+    }
     if (o->mode == MODE_FILTER && o->n_operands > 0 &&
         strcmp(o->operands[0], "merge") == 0) {
         o->mode = MODE_MERGE;

@@ -37,6 +37,8 @@ struct opts {
     bool want_line_buffered;
     bool want_reference;         /* --reference: plain path, no prefilters */
     const char *write_prefilter; /* build use: serialize the prefilter */
+    const char
+        *unmatched; /* --unmatched: where unknown texts go ("-": stdout) */
     enum rules_lang lang;
     const char *rules_dir;  /* --rules: replaces the built-in rules */
     const char **rules_add; /* --rules-add: layered over them */

@@ -17,6 +17,7 @@
 #include "linesplit.h"
 #include "msg.h"
 #include "tag.h"
+#include "unmatched.h"
 
 /* Big enough for throughput, and at least two windows (see linesplit.h). */
 #define RUN_BUF_MIN (512u * 1024u)
@@ -110,8 +111,11 @@ count_line(struct run *run, const struct outcome *oc, bool is_overlong)
         return;
     }
     t->lines_with_outcome++;
-    if (oc->category == CAT_UNKNOWN)
+    if (oc->category == CAT_UNKNOWN) {
         t->lines_unknown_category++;
+        if (run->unmatched != NULL)
+            unmatched_add(run->unmatched, oc->reason);
+    }
     struct counter_key key;
     classify_counter_key(oc, &key);
     counters_add(run->ctr, &key, 1);

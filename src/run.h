@@ -17,11 +17,12 @@
 #include "rules.h"
 
 struct run {
-    const struct opts *o;     /* borrowed */
-    const struct ruleset *rs; /* borrowed */
-    struct counters *ctr;     /* owned */
-    struct reader *reader;    /* owned */
-    struct decomp *decomp;    /* the current input's decoder, owned */
+    const struct opts *o;        /* borrowed */
+    const struct ruleset *rs;    /* borrowed */
+    struct counters *ctr;        /* owned */
+    struct reader *reader;       /* owned */
+    struct decomp *decomp;       /* the current input's decoder, owned */
+    struct unmatched *unmatched; /* optional, borrowed: unknown texts */
     struct matcher m;
     FILE *out;                              /* line output, borrowed */
     const struct prefilter *pf;             /* NULL: the plain per-line path */
