@@ -193,9 +193,12 @@ logline_parse(struct span line, struct logline *out)
                             span_make(line.p, 0), span_make(line.p, 0),
                             span_make(line.p, 0), line};
 
+    bool is_tai64n = false;
     if ((i = parse_bsd_stamp(line)) == 0 &&
-        (i = parse_iso_stamp(line, &is_space_form)) == 0)
+        (i = parse_iso_stamp(line, &is_space_form)) == 0) {
         i = parse_tai64n(line);
+        is_tai64n = i != 0;
+    }
     out->stamp = span_make(line.p, i);
     size_t after_stamp = i == 0 ? 0 : skip_spaces(line, i);
     if (i != 0 && after_stamp == i)
@@ -212,7 +215,9 @@ logline_parse(struct span line, struct logline *out)
     /* Without a stamp, only a tag with a [pid] is trusted to be one. */
     const bool has_stamp = i != 0;
     const size_t host_end = skip_token(line, after_stamp);
-    if (host_end < line.len && (m = parse_tag(line, host_end + 1, out)) != 0 &&
+    /* multilog writes no host: "@4000... triple bounce: ..." is a message. */
+    if (!is_tai64n && host_end < line.len &&
+        (m = parse_tag(line, host_end + 1, out)) != 0 &&
         (has_stamp || out->pid.len > 0)) {
         out->shape = SHAPE_SYSLOG;
         out->host = span_make(line.p + after_stamp, host_end - after_stamp);

@@ -93,6 +93,11 @@ find_mta(struct matcher *m, const struct logline *ll)
             for (size_t i = 0; i < rs->n_mtas; i++)
                 if (rs->mtas[i].has_exim_shape)
                     return (int)i;
+        /* Logs of their own (CSV, XML-ish records): claimed by shape. */
+        for (size_t i = 0; i < rs->n_mtas; i++)
+            if (rs->mtas[i].line_re != NULL &&
+                matcher_exec(m, rs->mtas[i].line_re, ll->msg))
+                return (int)i;
         return (int)rs->generic_mta;
     }
     if (m->last_mta >= 0 && prog.len == m->last_program_len &&

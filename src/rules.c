@@ -333,6 +333,8 @@ build_mta(struct loader *ld, const struct stanza *st)
                     m->program_re, (PCRE2_SPTR) "daemon");
             if (m->daemon_group < 0)
                 m->daemon_group = -1;
+        } else if (strcmp(f->key, "line") == 0 && m->line_re == NULL) {
+            m->line_re = compile_regex(ld, st, f);
         } else if (strcmp(f->key, "shape") == 0) {
             if (strcmp(f->value, "exim") != 0)
                 problem(ld, st->file, f->line, "mta '%s': unknown shape '%s'",
@@ -847,6 +849,7 @@ rules_free(struct ruleset *rs)
     for (size_t i = 0; i < rs->n_mtas; i++) {
         free(rs->mtas[i].name);
         pcre2_code_free(rs->mtas[i].program_re);
+        pcre2_code_free(rs->mtas[i].line_re);
         free(rs->mtas[i].events);
     }
     free(rs->mtas);

@@ -104,6 +104,7 @@ struct mta_def {
     char *name;
     struct rule_origin origin;
     pcre2_code *program_re; /* NULL for generic */
+    pcre2_code *line_re;    /* `line`: claims lines without a program */
     int daemon_group;       /* capture number of "daemon", or -1 */
     bool has_exim_shape;
     size_t *events; /* indices into ruleset.events, in order */
