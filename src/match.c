@@ -89,15 +89,19 @@ find_mta(struct matcher *m, const struct logline *ll)
 
     if (prog.len == 0) {
         m->cur_daemon_len = 0; /* the cache stays for the next tagged line */
-        if (ll->shape == SHAPE_EXIM)
-            for (size_t i = 0; i < rs->n_mtas; i++)
-                if (rs->mtas[i].has_exim_shape)
-                    return (int)i;
-        /* Logs of their own (CSV, XML-ish records): claimed by shape. */
+        /*
+         * Logs of their own (CSV, records, rspamd's and Haraka's files):
+         * claimed by shape, before the Exim main.log shape they may share
+         * a time stamp with.
+         */
         for (size_t i = 0; i < rs->n_mtas; i++)
             if (rs->mtas[i].line_re != NULL &&
                 matcher_exec(m, rs->mtas[i].line_re, ll->msg))
                 return (int)i;
+        if (ll->shape == SHAPE_EXIM)
+            for (size_t i = 0; i < rs->n_mtas; i++)
+                if (rs->mtas[i].has_exim_shape)
+                    return (int)i;
         return (int)rs->generic_mta;
     }
     if (m->last_mta >= 0 && prog.len == m->last_program_len &&
