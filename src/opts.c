@@ -182,6 +182,26 @@ parse_only(struct opts *o, const char *arg)
     }
 }
 
+static void
+add_rules_dir(struct opts *o, const char *dir)
+{
+    o->rules_add =
+        xrealloc(o->rules_add, (o->n_rules_add + 1) * sizeof(char *));
+    o->rules_add[o->n_rules_add++] = dir;
+}
+
+/* A subcommand as the first operand: consume it and say so. */
+static bool
+take_command(struct opts *o, const char *name)
+{
+    if (o->mode != MODE_FILTER || o->n_operands == 0 ||
+        strcmp(o->operands[0], name) != 0)
+        return false;
+    o->operands++;
+    o->n_operands--;
+    return true;
+}
+
 enum opts_result
 opts_parse(int argc, char **argv, struct opts *o)
 {
@@ -235,9 +255,7 @@ opts_parse(int argc, char **argv, struct opts *o)
             o->rules_dir = optarg;
             break;
         case OPT_RULES_ADD:
-            o->rules_add =
-                xrealloc(o->rules_add, (o->n_rules_add + 1) * sizeof(char *));
-            o->rules_add[o->n_rules_add++] = optarg;
+            add_rules_dir(o, optarg);
             break;
         case OPT_CHECK_RULES:
             o->mode = MODE_CHECK_RULES;
@@ -282,34 +300,22 @@ opts_parse(int argc, char **argv, struct opts *o)
     }
     o->operands = argv + optind;
     o->n_operands = (size_t)(argc - optind);
-    if (o->mode == MODE_FILTER && o->n_operands > 0 &&
-        strcmp(o->operands[0], "test-rules") == 0) {
+    if (take_command(o, "test-rules")) {
         /* Each DIR layers over the built-in (or --rules) set, as with
          * --rules-add, and every rule's examples run on the result. */
         o->mode = MODE_CHECK_RULES;
-        for (size_t i = 1; i < o->n_operands; i++) {
-            o->rules_add =
-                xrealloc(o->rules_add, (o->n_rules_add + 1) * sizeof(char *));
-            o->rules_add[o->n_rules_add++] = o->operands[i];
-        }
+        for (size_t i = 0; i < o->n_operands; i++)
+            add_rules_dir(o, o->operands[i]);
         o->operands += o->n_operands;
         o->n_operands = 0;
-    }
-    if (o->mode == MODE_FILTER && o->n_operands > 0 &&
-        strcmp(o->operands[0], "merge") == 0) {
+    } else if (take_command(o, "merge")) {
         o->mode = MODE_MERGE;
-        o->operands++;
-        o->n_operands--;
         if (o->n_operands == 0)
             return usage_error("%s", "merge: no snapshot given");
         if (!o->is_stats_explicit)
             o->stats = STATS_JSON;
-    }
-    if (o->mode == MODE_FILTER && o->n_operands > 0 &&
-        strcmp(o->operands[0], "explain") == 0) {
+    } else if (take_command(o, "explain")) {
         o->mode = MODE_EXPLAIN;
-        o->operands++;
-        o->n_operands--;
         if (o->n_operands == 0)
             return usage_error("%s", "explain: no code given");
     }
