@@ -28,8 +28,10 @@ static const char synopsis[] =
     "usage: smtpclass [-chV] [--format=tagged|json|none] "
     "[--stats=text|json|prometheus|none] [--only=LIST] [--lang=en|de] "
     "[--rules=DIR] [--rules-add=DIR] [--max-line=BYTES] [--line-buffered] "
-    "[--unmatched=FILE] "
+    "[--unmatched=FILE] [-j N] [--progress|--no-progress] "
     "[file ...]\n"
+    "       smtpclass -F [--from-start] [--stats-file=PATH] "
+    "[--stats-interval=SEC] [--listen=[ADDR:]PORT] [--top=N] file ...\n"
     "       smtpclass explain CODE ...\n"
     "       smtpclass merge SNAPSHOT.json ... [--stats=json|prometheus|text]\n"
     "       smtpclass test-rules [DIR ...]\n"
@@ -57,6 +59,29 @@ static const char help_text[] =
     "  --line-buffered    flush after every line\n"
     "  --reference        classify every line with the plain path (no\n"
     "                     Hyperscan prefilters); for testing, same results\n"
+    "\n"
+    "Batch:\n"
+    "  -j, --jobs=N       process files (and parts of a large plain file) on\n"
+    "                     N threads; output stays in input order (default:\n"
+    "                     the number of cores; stdin is read sequentially)\n"
+    "  --progress, --no-progress  a progress line on stderr (default: when\n"
+    "                     stderr is a terminal; never in follow mode)\n"
+    "\n"
+    "Monitoring:\n"
+    "  -F, --follow       follow the files by name across rotation, like\n"
+    "                     tail -F (starts at their end)\n"
+    "  --from-start       with -F: read what the files hold first\n"
+    "  --stats-file=PATH  rewrite the counters to PATH atomically, every\n"
+    "                     --stats-interval and at exit, in the --stats\n"
+    "                     format (prometheus for node_exporter's textfile\n"
+    "                     collector, or json)\n"
+    "  --stats-interval=SEC  seconds between --stats-file writes (15)\n"
+    "  --listen=[ADDR:]PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+    "                     (ADDR defaults to 127.0.0.1)\n"
+    "  --top=N            label at most N recipient domains and N relays;\n"
+    "                     the rest count as \"other\" (default 20, 0: none)\n"
+    "  Signals: TERM/INT flush and exit 0, HUP reloads the rules (a broken\n"
+    "  set is reported and the old one kept), USR1 writes the counters now.\n"
     "\n"
     "Rules:\n"
     "  --rules=DIR        use the *.rules files of DIR instead of the\n"
@@ -93,7 +118,14 @@ enum {
     OPT_LINE_BUFFERED,
     OPT_REFERENCE,
     OPT_WRITE_PREFILTER,
-    OPT_UNMATCHED
+    OPT_UNMATCHED,
+    OPT_FROM_START,
+    OPT_STATS_FILE,
+    OPT_STATS_INTERVAL,
+    OPT_LISTEN,
+    OPT_TOP,
+    OPT_PROGRESS,
+    OPT_NO_PROGRESS
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +141,15 @@ static const struct option long_opts[] = {
     {"reference", no_argument, NULL, OPT_REFERENCE},
     {"unmatched", required_argument, NULL, OPT_UNMATCHED},
     {"write-prefilter", required_argument, NULL, OPT_WRITE_PREFILTER},
+    {"follow", no_argument, NULL, 'F'},
+    {"from-start", no_argument, NULL, OPT_FROM_START},
+    {"stats-file", required_argument, NULL, OPT_STATS_FILE},
+    {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"jobs", required_argument, NULL, 'j'},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"count", no_argument, NULL, 'c'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -182,6 +223,21 @@ parse_only(struct opts *o, const char *arg)
     }
 }
 
+/* A decimal number in [lo, hi], or false. */
+static bool
+parse_unsigned(const char *arg, unsigned lo, unsigned hi, unsigned *v)
+{
+    char *end;
+
+    errno = 0;
+    const unsigned long long n = strtoull(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || arg[0] == '-' || n < lo ||
+        n > hi)
+        return false;
+    *v = (unsigned)n;
+    return true;
+}
+
 static void
 add_rules_dir(struct opts *o, const char *dir)
 {
@@ -210,10 +266,12 @@ opts_parse(int argc, char **argv, struct opts *o)
     memset(o, 0, sizeof(*o));
     o->max_line = MAX_LINE_DEFAULT;
     o->lang = explain_lang_from_env();
+    o->stats_interval = 15;
+    o->top_n = 20;
     opterr = 0;
     optind = 1;
     /* Options may follow operands ("smtpclass file --stats=none"). */
-    while ((c = getopt_long(argc, argv, "chV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "cFhj:V", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_FORMAT:
             if (strcmp(optarg, "tagged") == 0)
@@ -287,6 +345,46 @@ opts_parse(int argc, char **argv, struct opts *o)
         case 'c':
             o->want_count = true;
             break;
+        case 'F':
+            o->want_follow = true;
+            break;
+        case OPT_FROM_START:
+            o->want_from_start = true;
+            break;
+        case OPT_STATS_FILE:
+            if (optarg[0] == '\0')
+                return usage_error("%s", "--stats-file: empty path");
+            o->stats_file = optarg;
+            break;
+        case OPT_STATS_INTERVAL:
+            if (!parse_unsigned(optarg, 1, 86400, &o->stats_interval))
+                return usage_error("--stats-interval '%s': expected seconds "
+                                   "from 1 to 86400",
+                                   optarg);
+            break;
+        case OPT_LISTEN:
+            if (optarg[0] == '\0')
+                return usage_error("%s", "--listen: empty address");
+            o->listen = optarg;
+            break;
+        case OPT_TOP:
+            if (!parse_unsigned(optarg, 0, 10000, &o->top_n))
+                return usage_error("--top '%s': expected a number from 0 to "
+                                   "10000",
+                                   optarg);
+            break;
+        case 'j':
+            if (!parse_unsigned(optarg, 1, 256, &o->jobs))
+                return usage_error("-j '%s': expected a number of threads "
+                                   "from 1 to 256",
+                                   optarg);
+            break;
+        case OPT_PROGRESS:
+            o->progress = PROGRESS_ON;
+            break;
+        case OPT_NO_PROGRESS:
+            o->progress = PROGRESS_OFF;
+            break;
         case 'h':
             (void)fputs(help_text, stdout);
             return OPTS_EXIT_OK;
@@ -321,6 +419,17 @@ opts_parse(int argc, char **argv, struct opts *o)
     }
     if (o->want_count)
         o->format = FORMAT_NONE;
+    if (o->mode == MODE_FILTER && o->want_follow) {
+        if (o->n_operands == 0)
+            return usage_error("%s", "--follow: name the files to follow "
+                                     "(for stdin use tail -n0 -F FILE | "
+                                     "smtpclass)");
+        for (size_t i = 0; i < o->n_operands; i++)
+            if (strcmp(o->operands[i], "-") == 0)
+                return usage_error("%s", "--follow: cannot follow stdin");
+    }
+    if (o->want_from_start && !o->want_follow)
+        return usage_error("%s", "--from-start needs --follow");
     return OPTS_RUN;
 }
 

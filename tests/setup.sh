@@ -9,12 +9,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan, zlib,
-# libzstd, Jansson.
+# libzstd, Jansson, libmicrohttpd.
 # Tests (--test): Criterion, jq, promtool (from the prometheus package), curl,
-# zstd, and clang with its libFuzzer/sanitizer runtime for tests/fuzz.
-need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev zlib1g-dev libzstd-dev libjansson-dev"
+# zstd, valgrind, and clang with its libFuzzer/sanitizer runtime for tests/fuzz.
+need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev zlib1g-dev libzstd-dev libjansson-dev libmicrohttpd-dev"
 if [ "${1:-}" = "--test" ]; then
-    need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format zstd clang libclang-rt-14-dev"
+    need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format zstd clang libclang-rt-14-dev valgrind"
 fi
 # Benchmarks: hyperfine for timing, valgrind for instruction counts, GNU
 # time for peak RSS.
