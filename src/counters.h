@@ -81,4 +81,20 @@ int counters_visit_sorted(const struct counters *c, counters_visit_fn *fn,
 /* Debug check of the table's invariants; aborts on a violation. */
 void counters_check(const struct counters *c);
 
+/*
+ * The process's own figures in live mode (follow, --stats-file, --listen):
+ * filled by main, rendered when export_names.process is set.
+ */
+struct counter_process {
+    uint64_t rules_reloads;
+    uint64_t rules_reload_failures;
+    bool rules_last_reload_ok;
+    uint64_t file_rotations;
+    uint64_t file_truncations;
+    uint64_t input_open_errors;
+    uint64_t textfile_write_errors;
+    double last_line_timestamp; /* seconds since the epoch, 0 = no line yet */
+    double last_write_timestamp;
+};
+
 #endif

@@ -12,6 +12,8 @@ struct export_names {
     const char *const *mta; /* mta[key.mta], n_mta entries */
     size_t n_mta;
     const char *version; /* program version, for build info */
+    /* Live mode's process figures; NULL: not rendered (batch output). */
+    const struct counter_process *process;
 };
 
 #endif

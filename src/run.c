@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,14 +31,28 @@ run_init(struct run *run, const struct opts *o, const struct ruleset *rs,
 {
     memset(run, 0, sizeof(*run));
     run->o = o;
-    run->rs = rs;
     run->out = out;
     run->stop = stop;
+    run->pending = stop;
+    run->pipe_fd = -1;
     run->ctr = counters_new();
     const size_t cap =
         o->max_line * 2 > RUN_BUF_MIN ? o->max_line * 2 : RUN_BUF_MIN;
     run->reader = reader_new(cap);
     run->reader->stop = stop;
+    run_set_rules(run, rs, pf);
+}
+
+void
+run_set_rules(struct run *run, const struct ruleset *rs,
+              const struct prefilter *pf)
+{
+    if (run->rs != NULL)
+        matcher_fini(&run->m);
+    prefilter_scratch_free(run->gate_scratch);
+    run->gate_scratch = NULL;
+    run->pf = NULL;
+    run->rs = rs;
     matcher_init(&run->m, rs);
     if (pf != NULL) {
         matcher_use_prefilter(&run->m, pf);
@@ -210,6 +226,63 @@ process_block(struct run *run, struct span block, struct line_state *ls)
     pass_lines(run, span_make(block.p + pos, block.len - pos), ls);
 }
 
+static bool
+is_pending(const struct run *run)
+{
+    return run->pending != NULL && *run->pending;
+}
+
+/*
+ * After a stop, a pipe is read on as long as data is waiting (at most
+ * DRAIN_SECONDS), so nothing already written upstream is lost.
+ */
+#define DRAIN_SECONDS 2
+
+static ssize_t
+drain_read(void *ctx, char *buf, size_t cap)
+{
+    struct run *const run = ctx;
+    struct pollfd pfd = {run->pipe_fd, POLLIN, 0};
+    struct timespec now;
+
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > run->drain_deadline.tv_sec ||
+        (now.tv_sec == run->drain_deadline.tv_sec &&
+         now.tv_nsec >= run->drain_deadline.tv_nsec))
+        return 0;
+    if (poll(&pfd, 1, 0) <= 0 || (pfd.revents & POLLIN) == 0)
+        return 0;
+    return run->drain_fn(run->drain_ctx, buf, cap);
+}
+
+/* Read nothing more than what waits; what is buffered still comes out. */
+static void
+start_stopping(struct run *run, struct linesplit *ls)
+{
+    run->is_stopping = true;
+    if (run->pipe_fd < 0) {
+        ls->at_eof = true;
+        return;
+    }
+    run->drain_fn = run->reader->read_fn;
+    run->drain_ctx = run->reader->read_ctx;
+    (void)clock_gettime(CLOCK_MONOTONIC, &run->drain_deadline);
+    run->drain_deadline.tv_sec += DRAIN_SECONDS;
+    run->reader->read_fn = drain_read;
+    run->reader->read_ctx = run;
+}
+
+/* A signal arrived: the owner handles it; without an owner it means stop. */
+static void
+handle_pending(struct run *run, struct linesplit *ls)
+{
+    const bool go_on = run->hook != NULL
+                           ? run->hook(run->hook_ctx, run, RUN_SIGNAL)
+                           : run->stop == NULL || !*run->stop;
+    if (!go_on && !run->is_stopping)
+        start_stopping(run, ls);
+}
+
 /* Process the pieces of one input until EOF, error or stop. */
 static bool
 process(struct run *run, const char *name)
@@ -232,13 +305,17 @@ process(struct run *run, const char *name)
             run_flush(run);
             if (run->is_output_closed || run->has_write_error)
                 return false;
+            if (run->hook != NULL && !run->hook(run->hook_ctx, run, RUN_IDLE))
+                start_stopping(run, &ls);
             continue;
         }
         if (rc == LINESPLIT_EOF)
-            return true;
+            return !run->is_stopping;
         if (rc == LINESPLIT_ERR) {
-            if (errno == EINTR && run->stop != NULL && *run->stop)
-                return false;
+            if (errno == EINTR && is_pending(run)) {
+                handle_pending(run, &ls);
+                continue;
+            }
             if (run->decomp != NULL && decomp_error(run->decomp)[0] != '\0')
                 sc_warnx("%s: %s", name, decomp_error(run->decomp));
             else
@@ -260,8 +337,11 @@ process(struct run *run, const char *name)
             check_output(run);
             if (run->is_output_closed || run->has_write_error)
                 return false;
-            if (run->stop != NULL && *run->stop)
-                return false;
+            if (is_pending(run))
+                handle_pending(run, &ls);
+            else if (run->hook != NULL &&
+                     !run->hook(run->hook_ctx, run, RUN_PERIODIC))
+                start_stopping(run, &ls);
         }
     }
 }
@@ -281,14 +361,28 @@ run_input(struct run *run, const char *path)
             return true;
         }
     }
+    struct stat st;
+    run->pipe_fd =
+        fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
+            ? fd
+            : -1;
     /* gzip and zstd are recognised by their magic bytes, also on stdin. */
     run->decomp = decomp_new(fd);
-    reader_attach(run->reader, decomp_read, run->decomp);
-    const bool go_on = process(run, name);
+    const bool go_on = run_input_source(run, name, decomp_read, run->decomp);
+    run->pipe_fd = -1;
     decomp_free(run->decomp);
     run->decomp = NULL;
     if (!is_stdin)
         (void)close(fd);
+    return go_on;
+}
+
+bool
+run_input_source(struct run *run, const char *name, reader_read_fn *fn,
+                 void *ctx)
+{
+    reader_attach(run->reader, fn, ctx);
+    const bool go_on = process(run, name);
     check_output(run);
     return go_on && !run->is_output_closed && !run->has_write_error;
 }

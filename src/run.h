@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "counters.h"
 #include "match.h"
@@ -15,6 +16,21 @@
 #include "prefilter.h"
 #include "reader.h"
 #include "rules.h"
+
+struct run;
+
+/* What the main loop tells its owner about (see run.hook). */
+enum run_event {
+    RUN_IDLE,     /* the input paused; output was just flushed */
+    RUN_PERIODIC, /* every few thousand lines while the input flows */
+    RUN_SIGNAL    /* *pending was set by a signal handler */
+};
+
+/*
+ * The owner's hook. Returns false to stop: what is buffered is still
+ * processed (a held partial line comes out as it is), then the input ends.
+ */
+typedef bool run_hook_fn(void *ctx, struct run *run, enum run_event ev);
 
 struct run {
     const struct opts *o;        /* borrowed */
@@ -28,6 +44,16 @@ struct run {
     const struct prefilter *pf;             /* NULL: the plain per-line path */
     struct prefilter_scratch *gate_scratch; /* owned when pf is set */
     const volatile sig_atomic_t *stop;      /* set by a signal handler */
+    /* Set by any signal handler; interrupts blocked reads (default: stop) */
+    const volatile sig_atomic_t *pending;
+    run_hook_fn *hook; /* optional; without it, pending means stop */
+    void *hook_ctx;
+    bool is_stopping; /* the input is being drained after a stop */
+    /* The current input's pipe, drained without blocking after a stop. */
+    int pipe_fd; /* -1: not a pipe */
+    reader_read_fn *drain_fn;
+    void *drain_ctx;
+    struct timespec drain_deadline;
     bool has_selected;      /* some line was classified (or selected) */
     bool has_error;         /* an input could not be read */
     bool is_output_closed;  /* the reader of our output went away (EPIPE) */
@@ -51,6 +77,20 @@ void run_fini(struct run *run);
  * when the run must stop (output gone, write error, signal).
  */
 bool run_input(struct run *run, const char *path);
+
+/*
+ * Process one input read through fn (e.g. follow_read), named name in
+ * messages; no decompression. Returns like run_input().
+ */
+bool run_input_source(struct run *run, const char *name, reader_read_fn *fn,
+                      void *ctx);
+
+/*
+ * Use other rules from the next line on (a reload); rs and pf are
+ * borrowed like run_init()'s.
+ */
+void run_set_rules(struct run *run, const struct ruleset *rs,
+                   const struct prefilter *pf);
 
 /* Flush the line output; records and reports a write error. */
 void run_flush(struct run *run);
