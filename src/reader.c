@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,7 +18,20 @@ ssize_t
 reader_read_fd(void *ctx, char *buf, size_t cap)
 {
     const int fd = *(const int *)ctx;
-    return read(fd, buf, cap);
+
+    for (;;) {
+        const ssize_t n = read(fd, buf, cap);
+        if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+            return n;
+        /*
+         * A parent may leave O_NONBLOCK on a shared pipe (RELIABILITY
+         * RC-28): no data yet is not an error, so wait for some. EINTR
+         * from poll goes to the caller, which retries or stops.
+         */
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, -1) < 0)
+            return -1;
+    }
 }
 
 struct reader *
@@ -26,7 +40,13 @@ reader_new(size_t cap)
     struct reader *const r = xcalloc(1, sizeof(*r));
 
     assert(cap > 0);
-    r->buf = xmalloc(cap);
+    /*
+     * Zeroed once: PCRE2's JIT scans with aligned 16-byte loads that may
+     * run past the end of a line into buffer bytes never read into. That
+     * is harmless, but valgrind reports it (PCRE2 issues #654, #995), and
+     * a clean valgrind run is part of CI.
+     */
+    r->buf = xcalloc(1, cap);
     r->cap = cap;
     return r;
 }
@@ -64,6 +84,13 @@ reader_fill(struct reader *r)
 {
     assert(r->len < r->cap);
     for (;;) {
+        /* A signal that came while we were busy must not leave us blocked
+         * in read(); the window left between this check and the read is a
+         * few instructions wide. */
+        if (r->stop != NULL && *r->stop) {
+            errno = EINTR;
+            return READER_ERR;
+        }
         const ssize_t n =
             r->read_fn(r->read_ctx, r->buf + r->len, r->cap - r->len);
         if (n > 0) {

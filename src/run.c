@@ -135,6 +135,22 @@ count_line(struct run *run, const struct outcome *oc, bool is_overlong)
     struct counter_key key;
     classify_counter_key(oc, &key);
     counters_add(run->ctr, &key, 1);
+    /*
+     * The label tables take their size from the options (a cheap no-op
+     * once set). Live output keeps labels sticky (counters.h).
+     */
+    const struct opts *const o = run->o;
+    counters_configure_labels(run->ctr, o->top_n,
+                              o->want_follow || o->stats_file != NULL ||
+                                  o->listen != NULL);
+    if (oc->rcpt_domain.len > 0)
+        counters_add_label(run->ctr, COUNTER_FAMILY_RCPT_DOMAIN,
+                           oc->rcpt_domain, oc->cls);
+    if (oc->relay_host.len > 0)
+        counters_add_label(run->ctr, COUNTER_FAMILY_RELAY, oc->relay_host,
+                           oc->cls);
+    if (oc->has_delay)
+        counters_add_delay(run->ctr, oc->mta, (uint8_t)oc->event, oc->delay_ms);
 }
 
 /* Per-line state that spans the pieces of one line. */

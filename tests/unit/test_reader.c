@@ -27,6 +27,7 @@ struct feed {
     int fail_errno;
     unsigned n_calls;
     size_t last_cap; /* cap passed on the last call */
+    volatile sig_atomic_t *set_on_eintr; /* set to 1 with each EINTR */
 };
 
 static ssize_t
@@ -38,6 +39,8 @@ feed_read(void *ctx, char *buf, size_t cap)
     f->last_cap = cap;
     if (f->n_eintr > 0) {
         f->n_eintr--;
+        if (f->set_on_eintr != NULL)
+            *f->set_on_eintr = 1;
         errno = EINTR;
         return -1;
     }
@@ -165,16 +168,30 @@ Test(reader, eintr_is_retried_while_the_stop_flag_is_clear)
 
 Test(reader, eintr_ends_the_read_when_the_stop_flag_is_set)
 {
-    static volatile sig_atomic_t stop = 1;
+    static volatile sig_atomic_t stop = 0;
     struct feed f = {.data = "abc", .len = 3, .n_eintr = 1};
+
+    reader_attach(r, feed_read, &f);
+    r->stop = &stop;
+    f.set_on_eintr = &stop; /* the signal arrives during the read */
+    errno = 0;
+    cr_assert_eq(READER_ERR, reader_fill(r));
+    cr_assert_eq(EINTR, errno);
+    cr_assert_eq(0, r->len);
+    cr_assert_eq(1, f.n_calls);
+}
+
+Test(reader, a_flag_set_before_the_read_ends_it_without_reading)
+{
+    static volatile sig_atomic_t stop = 1;
+    struct feed f = {.data = "abc", .len = 3};
 
     reader_attach(r, feed_read, &f);
     r->stop = &stop;
     errno = 0;
     cr_assert_eq(READER_ERR, reader_fill(r));
     cr_assert_eq(EINTR, errno);
-    cr_assert_eq(0, r->len);
-    cr_assert_eq(1, f.n_calls);
+    cr_assert_eq(0, f.n_calls, "read while a signal was pending");
 }
 
 Test(reader, other_errors_are_returned_with_errno)

@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Signals and lifecycle of the real binary (RELIABILITY.md RC-43, RC-64,
+# RC-65, RC-66, RC-67, RC-68, RC-71): SIGHUP reloads the rules and keeps
+# the old ones when the new ones are broken; SIGUSR1 writes the stats
+# file; SIGTERM drains, writes the final counters and exits 0; counters
+# never decrease across scrapes and reloads.
+#
+# usage: signals.sh SMTPCLASS_BINARY
+# Prints ok / FAIL lines; exits 1 if a check failed, 2 on a usage error.
+
+set -u
+
+[ $# -eq 1 ] || { echo "usage: $0 SMTPCLASS_BINARY" >&2; exit 2; }
+bin=$1
+case $bin in
+/*) ;;
+*) bin=$PWD/$bin ;;
+esac
+[ -x "$bin" ] || { echo "$0: $bin: not executable" >&2; exit 2; }
+for tool in curl timeout mkfifo; do
+    command -v "$tool" > /dev/null || { echo "$0: missing tool: $tool" >&2; exit 2; }
+done
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/smtpclass-signals.XXXXXX") || exit 2
+bgpids=""
+cleanup() {
+    for p in $bgpids; do kill -9 "$p" 2> /dev/null; done
+    rm -rf "$scratch"
+}
+trap cleanup EXIT
+export LC_ALL=C TZ=UTC
+
+failed=0
+checks=0
+ok() { checks=$((checks + 1)); printf 'ok   %s\n' "$*"; }
+fail() { checks=$((checks + 1)); failed=$((failed + 1)); printf 'FAIL %s\n' "$*"; }
+now_ms() { date +%s%3N; }
+
+# wait_for MS 'SHELL CONDITION': poll every 20 ms until it holds (the
+# condition is evaluated afresh each time).
+wait_for() {
+    local ms=$1 t
+    t=$(($(now_ms) + ms))
+    while [ "$(now_ms)" -lt "$t" ]; do
+        eval "$2" 2> /dev/null && return 0
+        sleep 0.02
+    done
+    eval "$2" 2> /dev/null
+}
+
+# A free loopback port: let the kernel pick one.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+line() { # SEQ: a deferral whose reason only the custom rule knows
+    printf 'Nov 22 10:00:%02d mx postfix/smtp[42]: Q%d: to=<u%d@example.com>, relay=mx.example.com[192.0.2.1]:25, delay=1.5, delays=0/0/0/1.5, dsn=4.0.0, status=deferred (host mx.example.com[192.0.2.1] said: 451 4.0.0 zorglub frobnicated seq=%d)\n' \
+        $(($1 % 60)) "$1" "$1" "$1"
+}
+
+rules_with() { # CATEGORY: the custom reason rule, mapping zorglub there
+    cat > "$scratch/add/custom.rules" <<EOF
+reason zorglub
+    category $1
+    match    (?i)zorglub frobnicated
+    example  451 4.0.0 zorglub frobnicated
+EOF
+}
+
+metric() { # NAME: its value in the last scrape
+    awk -v n="$1" '$1 == n { print $2 }' "$scratch/scrape"
+}
+
+scrape() {
+    curl -s --max-time 2 "http://127.0.0.1:$port/metrics" > "$scratch/scrape"
+}
+
+# ---------------------------------------------------------------------------
+# (a) SIGHUP: good reload, broken reload (old rules kept), good again;
+#     SIGUSR1; monotonic counters; SIGTERM with exit 0.
+
+mkdir "$scratch/add"
+rules_with greylisted
+: > "$scratch/mail.log"
+port=$(free_port)
+"$bin" -F --from-start --rules-add="$scratch/add" --listen="$port" \
+    --stats-file="$scratch/s.prom" --stats=prometheus --stats-interval=3600 \
+    "$scratch/mail.log" > "$scratch/out" 2> "$scratch/err" &
+pid=$!
+bgpids="$bgpids $pid"
+seq=0
+feed() { # N lines
+    local i
+    for ((i = 0; i < $1; i++)); do
+        seq=$((seq + 1))
+        line "$seq" >> "$scratch/mail.log"
+    done
+}
+count_out() { # CATEGORY: tagged lines with it
+    grep -c "category=$1 " "$scratch/out"
+}
+snapshots=()
+take_snapshot() {
+    scrape
+    cp "$scratch/scrape" "$scratch/snap.${#snapshots[@]}"
+    snapshots+=("$scratch/snap.${#snapshots[@]}")
+}
+
+feed 5
+if wait_for 3000 '[ "$(count_out greylisted)" = 5 ]'; then
+    ok "(a) custom rule applies: 5 lines tagged greylisted"
+else
+    fail "(a) expected 5 greylisted lines, got $(count_out greylisted)"
+fi
+take_snapshot
+
+# Broken rules: a regex that does not compile.
+cat > "$scratch/add/custom.rules" <<'EOF'
+reason zorglub
+    category rate_limited
+    match    (?i)zorglub (frobnicated
+    example  451 4.0.0 zorglub frobnicated
+EOF
+kill -HUP "$pid"
+if wait_for 3000 'grep -q "reload failed" "$scratch/err"'; then
+    if grep -q "custom.rules:3:" "$scratch/err"; then
+        ok "(a) broken reload reported with file:line: $(grep 'custom.rules:3:' "$scratch/err" | head -1)"
+    else
+        fail "(a) broken reload without file:line: $(cat "$scratch/err")"
+    fi
+else
+    fail "(a) no 'reload failed' message after SIGHUP with broken rules"
+fi
+feed 5
+wait_for 3000 '[ "$(count_out greylisted)" = 10 ]'
+if [ "$(count_out greylisted)" = 10 ] && [ "$(count_out rate_limited)" = 0 ]; then
+    ok "(a) after the broken reload the old rules keep running (10 greylisted)"
+else
+    fail "(a) after the broken reload: $(count_out greylisted) greylisted, $(count_out rate_limited) rate_limited"
+fi
+take_snapshot
+if [ "$(metric smtpclass_rules_reload_failures_total)" = 1 ] &&
+    [ "$(metric smtpclass_rules_last_reload_success)" = 0 ] &&
+    [ "$(metric smtpclass_rules_reloads_total)" = 0 ]; then
+    ok "(a) metrics: reload_failures_total 1, last_reload_success 0"
+else
+    fail "(a) reload metrics after a failure: failures=$(metric smtpclass_rules_reload_failures_total) success=$(metric smtpclass_rules_last_reload_success) reloads=$(metric smtpclass_rules_reloads_total)"
+fi
+
+# A good reload switches the category from the next line on.
+rules_with rate_limited
+kill -HUP "$pid"
+wait_for 3000 'grep -q "rules reloaded" "$scratch/err"'
+feed 5
+if wait_for 3000 '[ "$(count_out rate_limited)" = 5 ]' &&
+    [ "$(count_out greylisted)" = 10 ]; then
+    ok "(a) good reload: the next 5 lines are rate_limited, the earlier 10 stay greylisted"
+else
+    fail "(a) after a good reload: $(count_out greylisted) greylisted, $(count_out rate_limited) rate_limited"
+fi
+take_snapshot
+if [ "$(metric smtpclass_rules_reloads_total)" = 1 ] &&
+    [ "$(metric smtpclass_rules_last_reload_success)" = 1 ]; then
+    ok "(a) metrics: reloads_total 1, last_reload_success 1"
+else
+    fail "(a) reload metrics after success: reloads=$(metric smtpclass_rules_reloads_total) success=$(metric smtpclass_rules_last_reload_success)"
+fi
+
+# SIGUSR1 writes the stats file now (the interval is an hour).
+before=$(awk '$1 == "smtpclass_lines_read_total" { print $2 }' "$scratch/s.prom")
+kill -USR1 "$pid"
+stats_lines() { awk '$1 == "smtpclass_lines_read_total" { print $2 }' "$1"; }
+if wait_for 3000 '[ "$(stats_lines "$scratch/s.prom")" = 15 ]'; then
+    ok "(a) SIGUSR1 rewrote the stats file at once (lines_read_total $before -> 15)"
+else
+    fail "(a) SIGUSR1: stats file still says $(awk '$1 == "smtpclass_lines_read_total" { print $2 }' "$scratch/s.prom")"
+fi
+
+# Monotonic: every counter (_total, _count, _bucket, _sum) in each scrape is
+# at least its value in the scrape before, across both reloads.
+decreases=0
+for ((i = 1; i < ${#snapshots[@]}; i++)); do
+    d=$(awk '/^#/ { next }
+             { split($0, a, " "); v = a[2]; k = a[1] }
+             FNR == NR { if (k ~ /(_total|_count|_bucket|_sum)$|(_total|_count|_bucket|_sum)\{/) prev[k] = v; next }
+             (k in prev) && v + 0 < prev[k] + 0 { print k; n++ }
+             END { exit n > 0 }' "${snapshots[i - 1]}" "${snapshots[i]}")
+    [ -n "$d" ] && { decreases=$((decreases + 1)); echo "  decreased: $d"; }
+done
+if [ "$decreases" -eq 0 ]; then
+    ok "(a) counters non-decreasing over ${#snapshots[@]} scrapes across reloads"
+else
+    fail "(a) $decreases scrape pairs with a decreasing counter"
+fi
+
+t0=$(now_ms)
+kill -TERM "$pid"
+wait_for 2000 '! kill -0 "$pid"'
+wait "$pid"
+st=$?
+t1=$(now_ms)
+final=$(awk '$1 == "smtpclass_lines_read_total" { print $2 }' "$scratch/s.prom")
+if [ "$st" -eq 0 ] && [ "$final" = 15 ] && [ $((t1 - t0)) -lt 1000 ]; then
+    ok "(a) SIGTERM: exit 0 after $((t1 - t0)) ms, final stats file lines_read_total 15"
+else
+    fail "(a) SIGTERM: status $st after $((t1 - t0)) ms, final lines_read_total '$final'"
+fi
+
+# ---------------------------------------------------------------------------
+# (b) RC-64: SIGTERM while blocked in read on a quiet FIFO, stats file and
+#     tagged output complete, exit 0.
+
+rm -f "$scratch/fifo" "$scratch/b.prom"
+mkfifo "$scratch/fifo"
+exec 4<> "$scratch/fifo"
+"$bin" --stats-file="$scratch/b.prom" --stats=prometheus < "$scratch/fifo" \
+    > "$scratch/b.out" 2> "$scratch/b.err" 4>&- &
+pid=$!
+bgpids="$bgpids $pid"
+line 1 >&4
+line 2 >&4
+wait_for 2000 '[ "$(wc -l < "$scratch/b.out")" = 2 ]'
+sleep 0.3
+t0=$(now_ms)
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+t1=$(now_ms)
+exec 4>&-
+final=$(awk '$1 == "smtpclass_lines_read_total" { print $2 }' "$scratch/b.prom")
+if [ "$st" -eq 0 ] && [ "$(wc -l < "$scratch/b.out")" = 2 ] && [ "$final" = 2 ] &&
+    [ $((t1 - t0)) -lt 1000 ]; then
+    ok "(b) SIGTERM on a quiet FIFO: exit 0 after $((t1 - t0)) ms, 2 lines out, stats file lines_read_total 2"
+else
+    fail "(b) SIGTERM on a quiet FIFO: status $st, $(wc -l < "$scratch/b.out") lines, stats file '$final', $((t1 - t0)) ms"
+fi
+
+# ---------------------------------------------------------------------------
+# (c) RC-65: SIGTERM while lines wait in the pipe: they are still read
+#     (a 2 s drain), nothing already written upstream is lost. smtpclass is
+#     held with SIGSTOP while the lines go into the pipe (they fit in its
+#     64 KiB buffer), so they are all still waiting when SIGTERM arrives.
+
+n=250
+for ((i = 1; i <= n; i++)); do line "$i"; done > "$scratch/c.in"
+rm -f "$scratch/fifo"
+mkfifo "$scratch/fifo"
+exec 4<> "$scratch/fifo"
+"$bin" --format=none --stats=json < "$scratch/fifo" > /dev/null 2> "$scratch/c.err" 4>&- &
+pid=$!
+bgpids="$bgpids $pid"
+sleep 0.3
+kill -STOP "$pid"
+cat "$scratch/c.in" >&4
+kill -TERM "$pid"
+kill -CONT "$pid"
+wait "$pid"
+st=$?
+exec 4>&-
+got=$(grep -o '"lines_read": [0-9]*' "$scratch/c.err" | grep -o '[0-9]*$')
+if [ "$st" -eq 0 ] && [ "$got" = "$n" ]; then
+    ok "(c) SIGTERM with $n lines waiting in the pipe: all $got read, exit 0"
+else
+    fail "(c) SIGTERM with $n lines waiting in the pipe: lines_read '$got', status $st"
+fi
+
+# ---------------------------------------------------------------------------
+# (d) RC-66: after SIGKILL the stats file written before is still there
+#     and complete (written by rename, never in place).
+
+rm -f "$scratch/fifo"
+mkfifo "$scratch/fifo"
+exec 4<> "$scratch/fifo"
+"$bin" --stats-file="$scratch/d.prom" --stats=prometheus --stats-interval=1 \
+    < "$scratch/fifo" > /dev/null 2>&1 4>&- &
+pid=$!
+bgpids="$bgpids $pid"
+line 1 >&4
+wait_for 3000 '[ "$(stats_lines "$scratch/d.prom")" = 1 ]'
+kill -KILL "$pid"
+wait "$pid" 2> /dev/null
+exec 4>&-
+leftovers=$(find "$scratch" -maxdepth 1 -name '.d.prom.tmp*' | wc -l)
+if grep -q '^smtpclass_lines_read_total 1$' "$scratch/d.prom" &&
+    tail -c 1 "$scratch/d.prom" | od -An -c | grep -q '\\n'; then
+    ok "(d) after SIGKILL the last stats file is complete (lines_read_total 1, ends in a newline; $leftovers temp files left)"
+else
+    fail "(d) after SIGKILL: $(tail -c 200 "$scratch/d.prom")"
+fi
+
+printf '%d checks, %d failed\n' "$checks" "$failed"
+[ "$failed" -eq 0 ]
