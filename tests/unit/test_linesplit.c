@@ -434,7 +434,8 @@ Test(linesplit, eintr_with_the_stop_flag_set_is_an_error)
     errno = 0;
     cr_assert_eq(LINESPLIT_ERR, linesplit_next(&ls, &piece));
     cr_assert_eq(EINTR, errno);
-    cr_assert_eq(1, f.n_calls);
+    /* A signal already pending: the reader does not even try to read. */
+    cr_assert_eq(0, f.n_calls);
     reader_free(r);
 }
 
