@@ -193,16 +193,31 @@ CMD[sc_pipe]="cat $F | $S -c > /dev/null"
 LABEL[sc_pipe]='`cat FILE | smtpclass -c > /dev/null`'
 CMD[cat_pipe]="cat $F | cat > /dev/null"
 LABEL[cat_pipe]='`cat FILE | cat > /dev/null`'
+# -j: one file and two halves, count and tagged mode, -j 1 against -j 2.
+# The default -j is the number of cores, so the rows above say -j 1 to
+# stay comparable with earlier reports. Timed interleaved (below).
+j_names=()
 if [ "$has_j" = 1 ]; then
-    names+=(sc_j1 sc_j2)
-    CMD[sc_j1]="$S -c -j 1 $(q "$PART_A") $(q "$PART_B") > /dev/null"
-    LABEL[sc_j1]='`smtpclass -c -j 1 HALF1 HALF2 > /dev/null`'
-    CMD[sc_j2]="$S -c -j 2 $(q "$PART_A") $(q "$PART_B") > /dev/null"
-    LABEL[sc_j2]='`smtpclass -c -j 2 HALF1 HALF2 > /dev/null`'
+    HALVES="$(q "$PART_A") $(q "$PART_B")"
+    for n in sc_count sc_tagged sc_json sc_pipe; do
+        CMD[$n]=${CMD[$n]/"$S "/"$S -j 1 "}
+        LABEL[$n]=${LABEL[$n]/smtpclass /smtpclass -j 1 }
+    done
+    for j in 1 2; do
+        j_names+=("file_count_j$j" "file_tagged_j$j" "halves_count_j$j" "halves_tagged_j$j")
+        CMD[file_count_j$j]="$S -c -j $j $F > /dev/null"
+        CMD[file_tagged_j$j]="$S -j $j --stats=none $F | cat > /dev/null"
+        CMD[halves_count_j$j]="$S -c -j $j $HALVES > /dev/null"
+        CMD[halves_tagged_j$j]="$S -j $j --stats=none $HALVES | cat > /dev/null"
+    done
+    LABEL[file_count]='`smtpclass -c -j N FILE > /dev/null`'
+    LABEL[file_tagged]='`smtpclass -j N --stats=none FILE | cat > /dev/null`'
+    LABEL[halves_count]='`smtpclass -c -j N HALF1 HALF2 > /dev/null`'
+    LABEL[halves_tagged]='`smtpclass -j N --stats=none HALF1 HALF2 | cat > /dev/null`'
 fi
 
 # Each command must work before anything is timed.
-for n in "${names[@]}"; do
+for n in "${names[@]}" "${j_names[@]}"; do
     bash -c "set -o pipefail; ${CMD[$n]}" ||
         die "command failed (status $?): ${CMD[$n]}"
 done
@@ -217,6 +232,36 @@ note "timing on $(rel "$FILE") ($file_bytes bytes), $runs runs each"
 args=()
 for n in "${names[@]}"; do args+=("$n" "${CMD[$n]}"); done
 time_set "$runs" "${args[@]}"
+
+# ---- -j ---------------------------------------------------------------------
+# -j 1 and -j 2 alternate run by run, so a change in the machine's load hits
+# both alike (hyperfine would time all runs of one command first).
+time_interleaved() { # RUNS NAME... -> MED/MIN/MAX like time_set
+    local n=$1 r name t0 t1 med mn mx
+    shift
+    for name in "$@"; do : > "$TMP/t.$name"; done
+    for ((r = 0; r < n; r++)); do
+        for name in "$@"; do
+            t0=$(date +%s%N)
+            bash -c "${CMD[$name]}"
+            t1=$(date +%s%N)
+            echo $((t1 - t0)) >> "$TMP/t.$name"
+        done
+    done
+    for name in "$@"; do
+        read -r med mn mx < <(sort -n "$TMP/t.$name" | awk '
+            { v[NR] = $1 / 1e9 }
+            END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                  printf "%.6f %.6f %.6f\n", m, v[1], v[NR] }')
+        MED[$name]=$med MIN[$name]=$mn MAX[$name]=$mx
+    done
+}
+if [ "$has_j" = 1 ]; then
+    note "-j 1 against -j 2, interleaved, $runs runs each"
+    for n in file_count file_tagged halves_count halves_tagged; do
+        time_interleaved "$runs" "${n}_j1" "${n}_j2"
+    done
+fi
 
 # ---- rules scaling --------------------------------------------------------
 # Every reason stanza appended again 10 times under new names, after the
@@ -251,11 +296,14 @@ sfile_lines=$(wc -l < "$SFILE")
 "$SC" -c --rules "$RULES_X" "$SFILE" > "$TMP/c2" || true
 if cmp -s "$TMP/c1" "$TMP/c2"; then same_counters=yes; else same_counters=NO; fi
 cat "$SFILE" > /dev/null
+# one thread: the per-line cost, comparable with earlier reports
+J1=""
+if [ "$has_j" = 1 ]; then J1="-j 1"; fi
 note "rules scaling on $(rel "$SFILE")"
 time_set "$runs" \
-    rules_builtin "$S -c $(q "$SFILE") > /dev/null" \
-    rules_1 "$S -c --rules $(q "$ROOT/rules") $(q "$SFILE") > /dev/null" \
-    rules_x "$S -c --rules $(q "$RULES_X") $(q "$SFILE") > /dev/null" \
+    rules_builtin "$S $J1 -c $(q "$SFILE") > /dev/null" \
+    rules_1 "$S $J1 -c --rules $(q "$ROOT/rules") $(q "$SFILE") > /dev/null" \
+    rules_x "$S $J1 -c --rules $(q "$RULES_X") $(q "$SFILE") > /dev/null" \
     rules_builtin0 "$S -c /dev/null > /dev/null || true" \
     rules_10 "$S -c --rules $(q "$ROOT/rules") /dev/null > /dev/null || true" \
     rules_x0 "$S -c --rules $(q "$RULES_X") /dev/null > /dev/null || true"
@@ -275,15 +323,18 @@ elif have python3; then
 else
     rss_note="GNU time is missing and could not be installed: no peak RSS."
 fi
-peak_rss_kb() { # FILE -> KiB
+peak_rss_kb() { # FILE [OPTION...] -> KiB of smtpclass OPTION... FILE (default -c)
+    local f=$1
+    shift
+    [ $# -gt 0 ] || set -- -c
     case $rss_tool in
     /usr/bin/time)
-        /usr/bin/time -f %M -o "$TMP/rss" "$SC" -c "$1" > /dev/null || true
+        /usr/bin/time -f %M -o "$TMP/rss" "$SC" "$@" "$f" > /dev/null || true
         tail -n 1 "$TMP/rss" ;;
     python3)
         python3 -c 'import resource,subprocess,sys
-subprocess.run([sys.argv[1], "-c", sys.argv[2]], stdout=subprocess.DEVNULL)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$SC" "$1" ;;
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$SC" "$@" "$f" ;;
     *) echo n/a ;;
     esac
 }
@@ -293,6 +344,15 @@ if [ "$file_bytes" -ne $((100 << 20)) ]; then rss_files+=("$(gen_file 100M)"); f
 rss_files+=("$FILE")
 declare -A RSS
 for f in "${rss_files[@]}"; do RSS[$f]=$(peak_rss_kb "$f"); done
+# -j: per-thread state, and buffered output of units waiting their turn.
+rss_j=()
+if [ "$has_j" = 1 ]; then
+    rss_j=("-c -j 1" "-c -j 2" "-j 2 --stats=none" "-j 2 --format=json --stats=none")
+    for a in "${rss_j[@]}"; do
+        # shellcheck disable=SC2086 # a is a list of options
+        RSS[$a]=$(peak_rss_kb "$FILE" $a)
+    done
+fi
 
 # ---- start-up ---------------------------------------------------------------
 note "start-up: 50 runs of 'smtpclass explain 550'"
@@ -379,9 +439,26 @@ for n in "${names[@]}"; do
         "$(awk -v l="$file_lines" -v t="$m" 'BEGIN { printf "%.2f", l / t / 1e6 }')" \
         "$(awk -v t="$m" -v g="$grep_med" 'BEGIN { printf "%.2f", t / g }')"
 done
+echo
+echo "### Parallel: \`-j 1\` against \`-j 2\`"
+echo
 if [ "$has_j" = 0 ]; then
-    echo
     echo "This smtpclass has no \`-j\`: the parallel rows are left out."
+else
+    echo "HALF1 and HALF2 are the input split in two at a line boundary. The runs of"
+    echo "\`-j 1\` and \`-j 2\` alternate ($runs each, bash loop with \`date +%s%N\`);"
+    echo "speed-up is the ratio of the medians. Output is the same bytes either way."
+    echo
+    echo "| command | -j 1 median s | -j 2 median s | -j 2 min–max s | -j 2 MB/s | speed-up |"
+    echo "|---|--:|--:|--:|--:|--:|"
+    for n in file_count file_tagged halves_count halves_tagged; do
+        m1=${MED[${n}_j1]} m2=${MED[${n}_j2]}
+        printf '| %s | %s | %s | %s–%s | %s | %s |\n' "${LABEL[$n]//|/\\|}" \
+            "$(fmt "$m1" %.3f)" "$(fmt "$m2" %.3f)" \
+            "$(fmt "${MIN[${n}_j2]}" %.3f)" "$(fmt "${MAX[${n}_j2]}" %.3f)" \
+            "$(awk -v b="$file_bytes" -v t="$m2" 'BEGIN { printf "%.0f", b / t / 1e6 }')" \
+            "$(awk -v a="$m1" -v b="$m2" 'BEGIN { printf "%.2fx", a / b }')"
+    done
 fi
 echo
 echo "### Rules scaling"
@@ -416,6 +493,11 @@ for f in "${rss_files[@]}"; do
     v=${RSS[$f]}
     [ "$v" != n/a ] && v="$(fmt "$v" %d) KiB"
     echo "| peak RSS, \`smtpclass -c\` | $(wc -c < "$f") bytes | $v |"
+done
+for a in "${rss_j[@]}"; do
+    v=${RSS[$a]}
+    [ "$v" != n/a ] && v="$(fmt "$v" %d) KiB"
+    echo "| peak RSS, \`smtpclass $a FILE > /dev/null\` | $file_bytes bytes | $v |"
 done
 echo "| start-up, \`smtpclass explain 550\` | median of 50 runs | $startup_ms ms |"
 echo "| instructions (callgrind Ir), \`smtpclass -c\` | empty input | $ir_empty |"

@@ -2,11 +2,14 @@
  * classify.c: combines the stages: prefix (logline), event rules (match),
  * codes (smtpcode), then the category: reason rules on the diagnostic text
  * first, the enhanced code's table entry next, the reply code's last, and
- * `unknown` when a code is present but nothing decided.
+ * `unknown` when a code is present but nothing decided. Lines with an
+ * outcome also get their relay host and delay (fields).
  */
 #include "classify.h"
 
 #include <string.h>
+
+#include "fields.h"
 
 static struct span
 domain_of(struct span addr)
@@ -179,6 +182,8 @@ classify_core(struct matcher *m, struct span line, size_t window,
     out->sender_domain = domain_of(res.group[GRP_SENDER]);
     out->rcpt_domain = domain_of(res.group[GRP_RCPT]);
     out->relay = res.group[GRP_RELAY];
+    out->relay_host = fields_relay_host(out->relay);
+    out->has_delay = fields_delay_ms(out->ll.msg, &out->delay_ms);
     out->client = res.group[GRP_CLIENT];
     /*
      * The text that decides the category: `reason`, else the whole message

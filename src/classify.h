@@ -34,6 +34,11 @@ struct outcome {
     const char *limit_rule;
     struct logline ll;
     struct span queue_id, sender_domain, rcpt_domain, relay, client, reason;
+    /* The relay's host name (or address) alone (fields_relay_host). */
+    struct span relay_host;
+    /* The delivery delay, when the line gives one (fields_delay_ms). */
+    bool has_delay;
+    uint64_t delay_ms;
 };
 
 /*

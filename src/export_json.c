@@ -1,9 +1,11 @@
 /*
  * export_json.c: the counters as one JSON object (RFC 8259): version,
- * totals, and a flat "outcomes" array with one object per series, one per
- * line, in counters_visit_sorted() order. Flat so that files from several
- * runs can be merged by summing "count" over identical keys. Absent values
- * are null. Sees only the counters iteration API and the names it is given.
+ * totals, a flat "outcomes" array with one object per series, one per
+ * line, in counters_visit_sorted() order, then the label families, the
+ * delay histograms and, in live mode, the process figures. Flat so that
+ * files from several runs can be merged by summing "count" over identical
+ * keys (snapshot.c reads it back). Absent values are null. Sees only the
+ * counters iteration API and the names it is given.
  */
 #include "export_json.h"
 
@@ -16,8 +18,10 @@
 
 #include "counters.h"
 #include "escape.h"
+#include "numfmt.h"
 #include "span.h"
 #include "taxonomy.h"
+#include "toplabels.h"
 
 /* Room for any unsigned up to 2^64 in decimal, or "65535.65535.65535". */
 #define NUM_BUF 24
@@ -129,6 +133,164 @@ finish(FILE *out)
     return 0;
 }
 
+/* ---- label families ---- */
+
+static bool
+is_preset_class(unsigned cls)
+{
+    return cls == CLASS_SUCCESS || cls == CLASS_TRANSIENT ||
+           cls == CLASS_PERMANENT;
+}
+
+struct label_ctx {
+    FILE *out;
+    const char *key; /* "domain" or "relay" */
+    bool is_first;
+};
+
+static int
+put_label_row(void *ctx_, const struct toplabels_row *row)
+{
+    struct label_ctx *const ctx = ctx_;
+
+    for (unsigned cls = 0; cls < TOPLABELS_N_CLASSES; cls++) {
+        char buf[NUM_BUF];
+        if (row->counts[cls] == 0 && !(row->is_other && is_preset_class(cls)))
+            continue;
+        (void)fprintf(ctx->out, "%s    {\"%s\": ", ctx->is_first ? "\n" : ",\n",
+                      ctx->key);
+        ctx->is_first = false;
+        put_string_or_null(ctx->out, row->value);
+        (void)fputs(", \"class\": ", ctx->out);
+        put_string_or_null(
+            ctx->out,
+            enum_text(taxonomy_class_name((enum sc_class)cls), cls, buf));
+        (void)fprintf(ctx->out, ", \"count\": %" PRIu64 "}", row->counts[cls]);
+    }
+    return ferror(ctx->out) ? -1 : 0;
+}
+
+static const struct {
+    const char *array; /* the key of the array */
+    const char *key;   /* the key of the value in each row */
+    const char *name;  /* the family in "label_values_dropped" */
+} label_families[COUNTER_FAMILY_COUNT] = {
+    [COUNTER_FAMILY_RCPT_DOMAIN] = {"recipient_domains", "domain",
+                                    "recipient_domain"},
+    [COUNTER_FAMILY_RELAY] = {"relays", "relay", "relay"},
+};
+
+static const char *const drop_reasons[TOPLABELS_DROP_COUNT] = {
+    [TOPLABELS_DROP_UNLABELLED] = "unlabelled",
+    [TOPLABELS_DROP_INVALID] = "invalid",
+};
+
+static int
+put_label_families(FILE *out, const struct counters *c)
+{
+    uint64_t dropped[COUNTER_FAMILY_COUNT][TOPLABELS_DROP_COUNT];
+
+    (void)fprintf(
+        out, ",\n  \"top_n\": %u",
+        toplabels_top_n(counters_labels(c, COUNTER_FAMILY_RCPT_DOMAIN)));
+    for (unsigned f = 0; f < COUNTER_FAMILY_COUNT; f++) {
+        struct label_ctx ctx = {out, label_families[f].key, true};
+        (void)fprintf(out, ",\n  \"%s\": [", label_families[f].array);
+        if (toplabels_visit(counters_labels(c, f), put_label_row, &ctx,
+                            dropped[f]) != 0)
+            return -1;
+        (void)fputs("\n  ]", out);
+    }
+    (void)fputs(",\n  \"label_values_dropped\": [", out);
+    for (unsigned f = 0; f < COUNTER_FAMILY_COUNT; f++)
+        for (unsigned d = 0; d < TOPLABELS_DROP_COUNT; d++)
+            (void)fprintf(out,
+                          "%s\n    {\"family\": \"%s\", \"reason\": \"%s\", "
+                          "\"count\": %" PRIu64 "}",
+                          f + d == 0 ? "" : ",", label_families[f].name,
+                          drop_reasons[d], dropped[f][d]);
+    (void)fputs("\n  ]", out);
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- delay histograms ---- */
+
+static int
+put_delay(void *ctx_, const struct counter_delay *d)
+{
+    struct visit_ctx *const ctx = ctx_;
+    FILE *const out = ctx->out;
+    const struct counter_key key = {.mta = d->mta, .event = d->event};
+    struct key_text kt;
+    char num[NUMFMT_BUF];
+
+    key_text_fill(&kt, &key, ctx->names);
+    (void)fputs(ctx->is_first ? "\n    {\"mta\": " : ",\n    {\"mta\": ", out);
+    ctx->is_first = false;
+    put_string_or_null(out, kt.mta);
+    (void)fputs(", \"event\": ", out);
+    put_string_or_null(out, kt.event);
+    (void)fprintf(out, ", \"count\": %" PRIu64 ", \"sum_seconds\": %s",
+                  d->count, numfmt_ms_seconds(num, d->sum_ms));
+    (void)fputs(", \"buckets\": [", out);
+    for (size_t b = 0; b < COUNTERS_DELAY_N_BUCKETS; b++)
+        (void)fprintf(out, "%s%" PRIu64, b == 0 ? "" : ", ", d->buckets[b]);
+    (void)fputs("]}", out);
+    return ferror(out) ? -1 : 0;
+}
+
+static int
+put_delays(FILE *out, const struct counters *c,
+           const struct export_names *names)
+{
+    struct visit_ctx ctx = {out, names, true};
+    char num[NUMFMT_BUF];
+
+    (void)fputs(",\n  \"delay_buckets_seconds\": [", out);
+    for (size_t b = 0; b < COUNTERS_DELAY_N_BOUNDS; b++)
+        (void)fprintf(out, "%s%s", b == 0 ? "" : ", ",
+                      numfmt_ms_seconds(num, counters_delay_bounds_ms[b]));
+    (void)fputs("],\n  \"delivery_delays\": [", out);
+    if (counters_visit_delays(c, put_delay, &ctx) != 0)
+        return -1;
+    (void)fputs(ctx.is_first ? "]" : "\n  ]", out);
+    return ferror(out) ? -1 : 0;
+}
+
+/* ---- process figures (live mode) ---- */
+
+static void
+put_json_double(FILE *out, double v)
+{
+    char num[NUMFMT_BUF];
+    const char *const s = numfmt_double(num, v, true);
+
+    (void)fputs(s != NULL ? s : "null", out);
+}
+
+static void
+put_process(FILE *out, const struct counter_process *p)
+{
+    (void)fprintf(out,
+                  ",\n  \"process\": {\n"
+                  "    \"rules_reloads\": %" PRIu64 ",\n"
+                  "    \"rules_reload_failures\": %" PRIu64 ",\n"
+                  "    \"rules_last_reload_ok\": %s,\n"
+                  "    \"file_rotations\": %" PRIu64 ",\n"
+                  "    \"file_truncations\": %" PRIu64 ",\n"
+                  "    \"input_open_errors\": %" PRIu64 ",\n"
+                  "    \"textfile_write_errors\": %" PRIu64 ",\n"
+                  "    \"last_line_timestamp\": ",
+                  p->rules_reloads, p->rules_reload_failures,
+                  p->rules_last_reload_ok ? "true" : "false", p->file_rotations,
+                  p->file_truncations, p->input_open_errors,
+                  p->textfile_write_errors);
+    put_json_double(out, p->last_line_timestamp);
+    (void)fputs(",\n    \"last_write_timestamp\": ", out);
+    put_json_double(out, p->last_write_timestamp);
+    (void)fputs("\n  }", out);
+}
+
 int
 export_json_write(FILE *out, const struct counters *c,
                   const struct export_names *names)
@@ -153,7 +315,13 @@ export_json_write(FILE *out, const struct counters *c,
                   t->lines_without_outcome, t->lines_unknown_category,
                   t->lines_overlong, t->lines_regex_limit, t->bytes_read);
     /* A visitor stops only on a write error, which finish() reports. */
-    if (counters_visit_sorted(c, put_outcome, &ctx) == 0)
-        (void)fputs(ctx.is_first ? "]\n}\n" : "\n  ]\n}\n", out);
+    if (counters_visit_sorted(c, put_outcome, &ctx) != 0)
+        return finish(out);
+    (void)fputs(ctx.is_first ? "]" : "\n  ]", out);
+    if (put_label_families(out, c) != 0 || put_delays(out, c, names) != 0)
+        return finish(out);
+    if (names->process != NULL)
+        put_process(out, names->process);
+    (void)fputs("\n}\n", out);
     return finish(out);
 }

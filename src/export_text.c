@@ -1,8 +1,10 @@
 /*
  * export_text.c: the counters as aligned tables for people: the run totals,
- * a per-category summary, then one row per series in counters_visit_sorted()
- * order. Absent values print as "-". Not meant for parsing: scripts should
- * use the JSON or Prometheus exporters, whose formats are stable.
+ * a per-category summary, one row per series in counters_visit_sorted()
+ * order, then the labelled recipient domains and relays and a summary of
+ * the delivery delays (when there are any), and the process figures in
+ * live mode. Absent values print as "-". Not meant for parsing: scripts
+ * should use the JSON or Prometheus exporters, whose formats are stable.
  */
 #include "export_text.h"
 
@@ -15,7 +17,9 @@
 #include <string.h>
 
 #include "counters.h"
+#include "numfmt.h"
 #include "taxonomy.h"
+#include "toplabels.h"
 
 /* Room for any unsigned up to 2^64 in decimal, or "65535.65535.65535". */
 #define NUM_BUF 24
@@ -261,6 +265,194 @@ finish(FILE *out)
     return 0;
 }
 
+/* ---- label families ---- */
+
+/* The classes shown as columns; the count column has them all. */
+static const unsigned label_cols[] = {CLASS_SUCCESS, CLASS_TRANSIENT,
+                                      CLASS_PERMANENT};
+#define N_LABEL_COLS (sizeof label_cols / sizeof label_cols[0])
+
+struct label_layout {
+    FILE *out;
+    int count_width;
+    int col_widths[N_LABEL_COLS];
+    uint64_t total;
+};
+
+static int
+measure_label_row(void *ctx, const struct toplabels_row *row)
+{
+    struct label_layout *const lay = ctx;
+
+    lay->count_width = max_int(lay->count_width, n_digits(row->total));
+    for (size_t i = 0; i < N_LABEL_COLS; i++)
+        lay->col_widths[i] =
+            max_int(lay->col_widths[i], n_digits(row->counts[label_cols[i]]));
+    lay->total += row->total;
+    return 0;
+}
+
+static int
+put_label_row(void *ctx, const struct toplabels_row *row)
+{
+    const struct label_layout *const lay = ctx;
+
+    (void)fprintf(lay->out, "  %*" PRIu64, lay->count_width, row->total);
+    for (size_t i = 0; i < N_LABEL_COLS; i++)
+        (void)fprintf(lay->out, "  %*" PRIu64, lay->col_widths[i],
+                      row->counts[label_cols[i]]);
+    (void)fprintf(lay->out, "  %s\n", row->value);
+    return ferror(lay->out) ? -1 : 0;
+}
+
+/* A family's table, when it counted any line. */
+static void
+put_label_family(FILE *out, const struct toplabels *t, const char *title,
+                 const char *value_title)
+{
+    struct label_layout lay = {.out = out, .count_width = (int)strlen("count")};
+
+    for (size_t i = 0; i < N_LABEL_COLS; i++)
+        lay.col_widths[i] =
+            (int)strlen(taxonomy_class_name((enum sc_class)label_cols[i]));
+    (void)toplabels_visit(t, measure_label_row, &lay, NULL);
+    if (lay.total == 0)
+        return;
+    (void)fprintf(out, "\n%s (top %u)\n  %*s", title, toplabels_top_n(t),
+                  lay.count_width, "count");
+    for (size_t i = 0; i < N_LABEL_COLS; i++)
+        (void)fprintf(out, "  %*s", lay.col_widths[i],
+                      taxonomy_class_name((enum sc_class)label_cols[i]));
+    (void)fprintf(out, "  %s\n", value_title);
+    (void)toplabels_visit(t, put_label_row, &lay, NULL);
+}
+
+/* ---- delay summary ---- */
+
+/* "<=B" for the bucket holding quantile q (0 < q <= 1) of d's delays. */
+static const char *
+delay_quantile(const struct counter_delay *d, unsigned percent, char *buf)
+{
+    const uint64_t rank = (d->count * percent + 99) / 100;
+    uint64_t cumulative = 0;
+    char num[NUMFMT_BUF];
+
+    for (size_t b = 0; b < COUNTERS_DELAY_N_BOUNDS; b++) {
+        cumulative += d->buckets[b];
+        if (cumulative >= rank) {
+            (void)snprintf(buf, NUMFMT_BUF, "<=%s",
+                           numfmt_ms_seconds(num, counters_delay_bounds_ms[b]));
+            return buf;
+        }
+    }
+    (void)snprintf(
+        buf, NUMFMT_BUF, ">%s",
+        numfmt_ms_seconds(
+            num, counters_delay_bounds_ms[COUNTERS_DELAY_N_BOUNDS - 1]));
+    return buf;
+}
+
+enum delay_col {
+    DCOL_COUNT,
+    DCOL_MEAN,
+    DCOL_P50,
+    DCOL_P90,
+    DCOL_MTA,
+    DCOL_EVENT,
+    N_DCOLS
+};
+
+static const char *const delay_titles[N_DCOLS] = {"count", "mean", "p50",
+                                                  "p90",   "mta",  "event"};
+
+struct delay_layout {
+    FILE *out;
+    const struct export_names *names;
+    int widths[N_DCOLS];
+    bool is_measuring;
+};
+
+static int
+delay_row(void *ctx, const struct counter_delay *d)
+{
+    struct delay_layout *const lay = ctx;
+    char cells[N_DCOLS][NUMFMT_BUF];
+    const char *text[N_DCOLS];
+    const struct counter_key key = {.mta = d->mta, .event = d->event};
+    struct key_text kt;
+
+    key_text_fill(&kt, &key, lay->names);
+    (void)snprintf(cells[DCOL_COUNT], NUMFMT_BUF, "%" PRIu64, d->count);
+    text[DCOL_COUNT] = cells[DCOL_COUNT];
+    text[DCOL_MEAN] = numfmt_ms_seconds(
+        cells[DCOL_MEAN], d->count > 0 ? d->sum_ms / d->count : 0);
+    text[DCOL_P50] = delay_quantile(d, 50, cells[DCOL_P50]);
+    text[DCOL_P90] = delay_quantile(d, 90, cells[DCOL_P90]);
+    text[DCOL_MTA] = kt.cols[COL_MTA];
+    text[DCOL_EVENT] = kt.cols[COL_EVENT];
+    if (lay->is_measuring) {
+        for (size_t i = 0; i < N_DCOLS; i++)
+            lay->widths[i] = max_int(lay->widths[i], (int)strlen(text[i]));
+        return 0;
+    }
+    (void)fprintf(lay->out, "  %*s  ", lay->widths[DCOL_COUNT],
+                  text[DCOL_COUNT]);
+    for (size_t i = DCOL_MEAN; i < N_DCOLS; i++)
+        put_cell(lay->out, text[i], lay->widths[i], i + 1 == N_DCOLS);
+    return ferror(lay->out) ? -1 : 0;
+}
+
+/* Stops the walk at the first histogram: there is one. */
+static int
+has_delay(void *ctx, const struct counter_delay *d)
+{
+    (void)ctx;
+    (void)d;
+    return 1;
+}
+
+static void
+put_delays(FILE *out, const struct counters *c,
+           const struct export_names *names)
+{
+    struct delay_layout lay = {
+        .out = out, .names = names, .is_measuring = true};
+
+    for (size_t i = 0; i < N_DCOLS; i++)
+        lay.widths[i] = (int)strlen(delay_titles[i]);
+    (void)counters_visit_delays(c, delay_row, &lay);
+    lay.is_measuring = false;
+    (void)fprintf(out,
+                  "\ndelivery delays (seconds; p50, p90: bucket bounds)\n"
+                  "  %*s  ",
+                  lay.widths[DCOL_COUNT], "count");
+    for (size_t i = DCOL_MEAN; i < N_DCOLS; i++)
+        put_cell(out, delay_titles[i], lay.widths[i], i + 1 == N_DCOLS);
+    (void)counters_visit_delays(c, delay_row, &lay);
+}
+
+static void
+put_process(FILE *out, const struct counter_process *p)
+{
+    char a[NUMFMT_BUF], b[NUMFMT_BUF];
+
+    (void)fprintf(
+        out,
+        "\nprocess\n"
+        "  rules reloads          %" PRIu64 " (%" PRIu64 " failed, last %s)\n"
+        "  file rotations         %" PRIu64 "\n"
+        "  file truncations       %" PRIu64 "\n"
+        "  input open errors      %" PRIu64 "\n"
+        "  textfile write errors  %" PRIu64 "\n"
+        "  last line at           %s\n"
+        "  last write at          %s\n",
+        p->rules_reloads, p->rules_reload_failures,
+        p->rules_last_reload_ok ? "ok" : "failed", p->file_rotations,
+        p->file_truncations, p->input_open_errors, p->textfile_write_errors,
+        numfmt_double(a, p->last_line_timestamp, false),
+        numfmt_double(b, p->last_write_timestamp, false));
+}
+
 int
 export_text_write(FILE *out, const struct counters *c,
                   const struct export_names *names)
@@ -280,6 +472,15 @@ export_text_write(FILE *out, const struct counters *c,
     for (size_t i = 0; i < COL_COUNT; i++)
         put_cell(out, col_titles[i], lay.col_widths[i], i + 1 == COL_COUNT);
     /* A visitor stops only on a write error, which finish() reports. */
-    (void)counters_visit_sorted(c, put_outcome, &ctx);
+    if (counters_visit_sorted(c, put_outcome, &ctx) != 0)
+        return finish(out);
+    put_label_family(out, counters_labels(c, COUNTER_FAMILY_RCPT_DOMAIN),
+                     "recipient domains", "domain");
+    put_label_family(out, counters_labels(c, COUNTER_FAMILY_RELAY), "relays",
+                     "relay");
+    if (counters_visit_delays(c, has_delay, NULL) != 0)
+        put_delays(out, c, names);
+    if (names->process != NULL)
+        put_process(out, names->process);
     return finish(out);
 }

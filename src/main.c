@@ -21,6 +21,7 @@
 #include "export_text.h"
 #include "msg.h"
 #include "opts.h"
+#include "parallel.h"
 #include "prefilter.h"
 #include "rulecheck.h"
 #include "rules.h"
@@ -339,8 +340,8 @@ merge_snapshots(const struct opts *o, const struct ruleset *rs)
 /* What the main loop's hook needs: the live outputs and the rules. */
 struct filter_state {
     const struct opts *o;
-    struct ruleset *rs;    /* owned from the first reload on */
-    struct prefilter *pf;  /* owned */
+    struct ruleset *rs;   /* owned from the first reload on */
+    struct prefilter *pf; /* owned */
     bool owns_rs;
     struct live *live;     /* NULL in plain batch use */
     struct follow *follow; /* NULL unless --follow */
@@ -498,9 +499,8 @@ filter(const struct opts *o, struct ruleset *rs)
             return SC_EXIT_ERROR;
         }
     }
-    if (o->want_follow &&
-        (fs.follow = follow_new(inputs, n_inputs, o->want_from_start)) ==
-            NULL) {
+    if (o->want_follow && (fs.follow = follow_new(
+                               inputs, n_inputs, o->want_from_start)) == NULL) {
         live_free(fs.live);
         return SC_EXIT_ERROR;
     }
@@ -518,8 +518,9 @@ filter(const struct opts *o, struct ruleset *rs)
             start_stats_timer(o);
     }
     if (fs.follow != NULL) {
-        (void)run_input_source(&run, "followed files", follow_read,
-                               fs.follow);
+        (void)run_input_source(&run, "followed files", follow_read, fs.follow);
+    } else if (parallel_is_wanted(o, inputs, n_inputs)) {
+        (void)parallel_run(&run, fs.pf, inputs, n_inputs);
     } else {
         for (size_t i = 0; i < n_inputs && !stop_requested; i++)
             if (!run_input(&run, inputs[i]))

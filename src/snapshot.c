@@ -1,8 +1,11 @@
 /*
  * snapshot.c: the JSON parsing is Jansson's; this module only checks the
- * shape export_json.c writes and maps names back to counter keys. A file
- * is added only when all of it is valid, so a bad file never leaves half
- * its counts behind.
+ * shape export_json.c writes and maps names back to counter keys, label
+ * rows and histograms. A file is added only when all of it is valid, so a
+ * bad file never leaves half its counts behind. Parts that older snapshots
+ * lack (label families, histograms) count as empty. The "process" object
+ * is per-instance (reloads, rotations, timestamps of one process): merging
+ * it means nothing, so it is ignored.
  */
 #include "snapshot.h"
 
@@ -11,6 +14,7 @@
 
 #include "smtpcode.h"
 #include "taxonomy.h"
+#include "toplabels.h"
 
 /* A non-negative JSON integer into *out. */
 static bool
@@ -109,6 +113,184 @@ parse_outcome(const json_t *o, const struct ruleset *rs,
     return get_count(json_object_get(o, "count"), count);
 }
 
+/* The family names export_json.c writes, in enum counter_family order. */
+static const struct {
+    const char *array;
+    const char *key;
+    const char *name;
+} families[COUNTER_FAMILY_COUNT] = {
+    [COUNTER_FAMILY_RCPT_DOMAIN] = {"recipient_domains", "domain",
+                                    "recipient_domain"},
+    [COUNTER_FAMILY_RELAY] = {"relays", "relay", "relay"},
+};
+
+static const char *const drop_reasons[TOPLABELS_DROP_COUNT] = {
+    [TOPLABELS_DROP_UNLABELLED] = "unlabelled",
+    [TOPLABELS_DROP_INVALID] = "invalid",
+};
+
+/* One family's rows ({KEY: value, "class": c, "count": n}) into t. */
+static bool
+parse_label_rows(const json_t *rows, const char *key, struct toplabels *t,
+                 const char **what)
+{
+    *what = "a label family is not an array of rows";
+    if (rows == NULL)
+        return true;
+    if (!json_is_array(rows))
+        return false;
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        const json_t *const row = json_array_get(rows, i);
+        const json_t *const value = json_object_get(row, key);
+        unsigned cls;
+        uint64_t count;
+        *what = "a label row has no valid value, 'class' or 'count'";
+        if (!json_is_object(row) || !json_is_string(value) ||
+            !get_name(json_object_get(row, "class"), lookup_class, &cls) ||
+            !get_count(json_object_get(row, "count"), &count))
+            return false;
+        const struct span v =
+            span_make(json_string_value(value), json_string_length(value));
+        if (span_eq_str(v, TOPLABELS_OTHER)) {
+            toplabels_add_other(t, cls, count);
+            continue;
+        }
+        *what = "a label value is not a valid hostname";
+        if (!toplabels_add_labelled(t, v, cls, count))
+            return false;
+    }
+    return true;
+}
+
+static int
+find_index(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s != NULL && strcmp(names[i], s) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* "top_n", the label families and "label_values_dropped" into c. */
+static bool
+parse_labels(const json_t *root, struct counters *c, const char **what)
+{
+    const json_t *const top_n = json_object_get(root, "top_n");
+    const json_t *const dropped = json_object_get(root, "label_values_dropped");
+    const char *family_names[COUNTER_FAMILY_COUNT];
+
+    *what = "'top_n' is not a count up to 1000000";
+    if (top_n != NULL) {
+        if (!json_is_integer(top_n) || json_integer_value(top_n) < 0 ||
+            json_integer_value(top_n) > 1000000)
+            return false;
+        counters_configure_labels(c, (unsigned)json_integer_value(top_n),
+                                  false);
+    }
+    for (unsigned f = 0; f < COUNTER_FAMILY_COUNT; f++) {
+        family_names[f] = families[f].name;
+        if (!parse_label_rows(json_object_get(root, families[f].array),
+                              families[f].key, counters_labels_mut(c, f), what))
+            return false;
+    }
+    *what = "'label_values_dropped' is not an array of valid rows";
+    if (dropped == NULL)
+        return true;
+    if (!json_is_array(dropped))
+        return false;
+    for (size_t i = 0; i < json_array_size(dropped); i++) {
+        const json_t *const row = json_array_get(dropped, i);
+        const int f =
+            find_index(family_names, COUNTER_FAMILY_COUNT,
+                       json_string_value(json_object_get(row, "family")));
+        const int d =
+            find_index(drop_reasons, TOPLABELS_DROP_COUNT,
+                       json_string_value(json_object_get(row, "reason")));
+        uint64_t count;
+        if (f < 0 || d < 0 || !get_count(json_object_get(row, "count"), &count))
+            return false;
+        toplabels_add_dropped(counters_labels_mut(c, (enum counter_family)f),
+                              (enum toplabels_drop)d, count);
+    }
+    return true;
+}
+
+/* Seconds, as export_json.c writes them (exact decimals), to ms. */
+static bool
+get_ms(const json_t *v, uint64_t *ms)
+{
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0 ||
+            (uint64_t)json_integer_value(v) > UINT64_MAX / 1000)
+            return false;
+        *ms = (uint64_t)json_integer_value(v) * 1000;
+        return true;
+    }
+    if (!json_is_real(v))
+        return false;
+    const double s = json_real_value(v);
+    /* Below 2^53 ms every whole millisecond is a double: exact. */
+    if (!(s >= 0 && s < 9007199254740.0))
+        return false;
+    *ms = (uint64_t)(s * 1000.0 + 0.5);
+    return true;
+}
+
+/* "delay_buckets_seconds" (must be ours) and "delivery_delays" into c. */
+static bool
+parse_delays(const json_t *root, const struct ruleset *rs, struct counters *c,
+             const char **what)
+{
+    const json_t *const bounds = json_object_get(root, "delay_buckets_seconds");
+    const json_t *const delays = json_object_get(root, "delivery_delays");
+
+    if (delays == NULL)
+        return true;
+    *what = "'delay_buckets_seconds' differs from this version's buckets";
+    if (!json_is_array(bounds) ||
+        json_array_size(bounds) != COUNTERS_DELAY_N_BOUNDS)
+        return false;
+    for (size_t b = 0; b < COUNTERS_DELAY_N_BOUNDS; b++) {
+        uint64_t ms;
+        if (!get_ms(json_array_get(bounds, b), &ms) ||
+            ms != counters_delay_bounds_ms[b])
+            return false;
+    }
+    *what = "'delivery_delays' is not an array of valid histograms";
+    if (!json_is_array(delays))
+        return false;
+    for (size_t i = 0; i < json_array_size(delays); i++) {
+        const json_t *const o = json_array_get(delays, i);
+        const json_t *const mta = json_object_get(o, "mta");
+        const json_t *const buckets = json_object_get(o, "buckets");
+        struct counter_delay d;
+        unsigned event;
+        uint64_t sum = 0;
+        memset(&d, 0, sizeof d);
+        if (!json_is_string(mta))
+            return false;
+        const int m = rules_find_mta(rs, json_string_value(mta));
+        if (m < 0 ||
+            !get_name(json_object_get(o, "event"), lookup_event, &event) ||
+            !get_count(json_object_get(o, "count"), &d.count) ||
+            !get_ms(json_object_get(o, "sum_seconds"), &d.sum_ms) ||
+            !json_is_array(buckets) ||
+            json_array_size(buckets) != COUNTERS_DELAY_N_BUCKETS)
+            return false;
+        for (size_t b = 0; b < COUNTERS_DELAY_N_BUCKETS; b++) {
+            if (!get_count(json_array_get(buckets, b), &d.buckets[b]))
+                return false;
+            sum += d.buckets[b];
+        }
+        if (sum != d.count)
+            return false;
+        d.mta = (uint16_t)m;
+        d.event = (uint8_t)event;
+        counters_add_delay_histogram(c, &d);
+    }
+    return true;
+}
+
 int
 snapshot_add_file(const char *path, const struct ruleset *rs,
                   struct counters *c, struct sc_err *err)
@@ -155,6 +337,8 @@ snapshot_add_file(const char *path, const struct ruleset *rs,
             goto out;
         counters_add(tmp, &key, count);
     }
+    if (!parse_labels(root, tmp, &what) || !parse_delays(root, rs, tmp, &what))
+        goto out;
     *counters_totals(tmp) = t;
     counters_merge(c, tmp);
     rc = 0;

@@ -11,9 +11,11 @@
 #include "rules.h"
 
 /*
- * Parse the snapshot in path and add every total and series to c. MTA names
- * must be known to rs (borrowed). Returns 0, or -1 with err filled (nothing
- * is added then).
+ * Parse the snapshot in path and add every total, series, label family row
+ * and delay histogram to c (label families: the largest "top_n" of the
+ * inputs wins, see toplabels_merge). The "process" object is per instance
+ * and ignored. MTA names must be known to rs (borrowed). Returns 0, or -1
+ * with err filled (nothing is added then).
  */
 int snapshot_add_file(const char *path, const struct ruleset *rs,
                       struct counters *c, struct sc_err *err);

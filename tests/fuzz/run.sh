@@ -11,6 +11,7 @@
 # env:   FUZZ_JOBS     harnesses run at once (default: number of CPUs)
 #        FUZZ_TARGETS  harnesses to run (default: all)
 #        FUZZ_SEED     libFuzzer -seed (default 1)
+#        FUZZ_BUILD    build directory (default build/fuzz)
 set -eu
 cd "$(dirname "$0")/../.."
 
@@ -21,10 +22,10 @@ case $secs in
     exit 2
     ;;
 esac
-targets=${FUZZ_TARGETS:-linesplit smtpcode classify rules escape gate}
+targets=${FUZZ_TARGETS:-linesplit smtpcode classify rules escape gate decomp}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 seed=${FUZZ_SEED:-1}
-build=build/fuzz
+build=${FUZZ_BUILD:-build/fuzz}
 
 if ! command -v clang >/dev/null 2>&1; then
     echo "fuzz: clang not found (apt-get install clang libclang-rt-14-dev)" >&2

@@ -2,7 +2,8 @@
  * test_classify.c: classify_line end to end with the real rules/ directory:
  * Postfix bounced/deferred/sent/reject, Exim **, Sendmail stat=, a generic
  * bounce text and a line without outcome; the --max-line window (bytes past
- * it are neither used nor read); CRLF classifies like LF.
+ * it are neither used nor read); CRLF classifies like LF; the recipient
+ * domain, relay host and delay of real Postfix, Exim and Sendmail lines.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -429,4 +430,111 @@ Test(classify, counter_key_carries_the_outcome)
     cr_assert_eq(EVENT_DEFERRED, k.event);
     cr_assert_eq(CLASS_TRANSIENT, k.cls);
     cr_assert_eq(CAT_MAILBOX_FULL, k.category);
+}
+
+/* ---- fields for the label families and the delay histogram ---- */
+
+struct fields_case {
+    const char *line;
+    const char *rcpt_domain; /* NULL: none */
+    const char *relay_host;  /* NULL: none */
+    bool has_delay;
+    uint64_t delay_ms;
+};
+
+static void
+check_fields(const struct fields_case *fc)
+{
+    struct outcome o;
+    const size_t n = strlen(fc->line);
+    char *const copy = malloc(n); /* exact size: ASan sees over-reads */
+
+    cr_assert_not_null(copy);
+    memcpy(copy, fc->line, n);
+    classify_line(&m, span_make(copy, n), WINDOW_DEFAULT, &o);
+    cr_assert(o.has_outcome, "no outcome for '%s'", fc->line);
+    assert_span("rcpt_domain", fc->rcpt_domain, o.rcpt_domain);
+    assert_span("relay_host", fc->relay_host, o.relay_host);
+    cr_assert_eq(fc->has_delay, o.has_delay, "delay in '%s'", fc->line);
+    if (fc->has_delay)
+        cr_assert_eq(fc->delay_ms, o.delay_ms, "'%s': %llu ms", fc->line,
+                     (unsigned long long)o.delay_ms);
+    free(copy);
+}
+
+/* Lines from /work/shared/corpus and tests/data. */
+Test(classify, fields_of_postfix_lines)
+{
+    const struct fields_case cases[] = {
+        {"Feb 24 16:18:40 letterman postfix/smtp[59649]: 5270320179: "
+         "to=<hebj@telia.com>, relay=mail.telia.com[81.236.60.210]:25, "
+         "delay=2017, delays=0.1/2017/0.03/0.05, dsn=2.0.0, status=sent (250 "
+         "2.0.0 6FVIjIMwUJwU66FVIjAEB0 mail accepted for delivery)",
+         "telia.com", "mail.telia.com", true, 2017000},
+        {"Nov 22 10:00:02 mx postfix/smtp[2212]: B1: to=<bob@Example.NET>, "
+         "relay=none, delay=30, delays=30/0/0/0, dsn=4.4.1, status=deferred "
+         "(connect to mx.example.net[192.0.2.1]:25: Connection timed out)",
+         "Example.NET", "none", true, 30000},
+        {"Nov 22 10:00:03 mx postfix/local[2213]: C1: to=<u@example.org>, "
+         "relay=local, delay=0.06, delays=0.05/0/0/0.01, dsn=2.0.0, "
+         "status=sent (delivered to mailbox)",
+         "example.org", "local", true, 60},
+        {"Nov 22 10:00:04 mx postfix/smtpd[2214]: NOQUEUE: reject: RCPT from "
+         "unknown[192.0.2.9]: 554 5.7.1 <x@relay.example>: Relay access "
+         "denied; from=<a@b.example> to=<x@relay.example> proto=ESMTP "
+         "helo=<h>",
+         "relay.example", NULL, false, 0},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_fields(&cases[i]);
+}
+
+Test(classify, fields_of_exim_lines)
+{
+    const struct fields_case cases[] = {
+        {"2025-03-03 09:01:01 1tp3Ab-000Bce-2y => carol@example.net "
+         "R=dnslookup T=remote_smtp H=mx1.example.net [203.0.113.20] "
+         "X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes C=\"250 2.0.0 Ok: "
+         "queued as 4D5E6F7A8B\" QT=2m3s DT=1s",
+         "example.net", "mx1.example.net", true, 123000},
+        {"2026-11-22 15:11:31 1t091a-000091-Cd ** fritz@example.de "
+         "R=dnslookup T=remote_smtp H=mx.example.net [198.51.100.25]: SMTP "
+         "error from remote mail server after MAIL FROM:<anna@example.org>: "
+         "550 inconsistent / missing DNS PTR record (RFC 1912 2.1)",
+         "example.de", "mx.example.net", false, 0},
+        {"2020-02-11 17:09:47 1j1Z2g-00Faoy-Uh ** admin@example.net "
+         "R=virtual_aliases: No such person at this address.",
+         "example.net", NULL, false, 0},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_fields(&cases[i]);
+}
+
+Test(classify, fields_of_sendmail_lines)
+{
+    const struct fields_case cases[] = {
+        {"Mar  3 10:00:06 mail sm-mta[3111]: 523A0005003111: "
+         "to=<carol@example.net>, ctladdr=<bob@example.org> (1001/1001), "
+         "delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120812, "
+         "relay=mx.example.net. [203.0.113.20], dsn=2.0.0, stat=Sent (Ok: "
+         "queued as 7F8E9D0A1B)",
+         "example.net", "mx.example.net", true, 1000},
+        {"Mar  3 10:00:05 mail sendmail[3110]: 523A0005003110: "
+         "to=carol@example.net, ctladdr=bob (1001/1001), delay=00:00:00, "
+         "xdelay=00:00:00, mailer=relay, pri=30812, relay=[127.0.0.1] "
+         "[127.0.0.1], dsn=2.0.0, stat=Sent (523A0005003111 Message accepted "
+         "for delivery)",
+         "example.net", "127.0.0.1", true, 0},
+        {"Mar  3 10:01:00 mail sm-mta[3120]: 523A0100003120: "
+         "to=<dave@example.net>, delay=1+00:00:30, xdelay=00:00:30, "
+         "mailer=esmtp, pri=120812, relay=mx2.example.net. [198.51.100.31], "
+         "dsn=4.0.0, stat=Deferred: Connection timed out with "
+         "mx2.example.net.",
+         "example.net", "mx2.example.net", true, 86430000},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_fields(&cases[i]);
 }

@@ -1,10 +1,13 @@
 /*
  * test_counters.c: the counters hash table: add/get, growth with the
  * invariant check after every operation, merging, the documented visit
- * order, early stop, and that adding to existing keys allocates nothing.
+ * order, early stop, that adding to existing keys allocates nothing, the
+ * delay histograms, and that merging per-thread tables (labels, delays)
+ * gives what one table gives.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "counters.h"
@@ -337,4 +340,167 @@ Test(counters, visit_of_empty_table_calls_nothing)
 Test(counters, free_accepts_null)
 {
     counters_free(NULL);
+}
+
+/* ---- delay histograms ---- */
+
+struct delays_seen {
+    struct counter_delay d[8];
+    size_t n;
+};
+
+static int
+record_delay(void *ctx, const struct counter_delay *d)
+{
+    struct delays_seen *const s = ctx;
+
+    cr_assert_lt(s->n, 8);
+    s->d[s->n++] = *d;
+    return 0;
+}
+
+Test(counters, delays_fall_in_buckets_that_include_their_bound)
+{
+    struct delays_seen s = {.n = 0};
+    const uint64_t delays[] = {0, 100, 101, 500, 86400000, 86400001};
+
+    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+        counters_add_delay(c, 1, EVENT_SENT, delays[i]);
+        counters_check(c);
+    }
+    cr_assert_eq(0, counters_visit_delays(c, record_delay, &s));
+    cr_assert_eq(1, s.n);
+    cr_assert_eq(6, s.d[0].count);
+    cr_assert_eq(172800702, s.d[0].sum_ms);
+    cr_assert_eq(2, s.d[0].buckets[0]); /* 0 and 100: le 0.1 */
+    cr_assert_eq(2, s.d[0].buckets[1]); /* 101 and 500: le 0.5 */
+    cr_assert_eq(1, s.d[0].buckets[COUNTERS_DELAY_N_BOUNDS - 1]);
+    cr_assert_eq(1, s.d[0].buckets[COUNTERS_DELAY_N_BOUNDS]); /* +Inf */
+}
+
+Test(counters, delays_are_visited_by_mta_then_event)
+{
+    struct delays_seen s = {.n = 0};
+
+    counters_add_delay(c, 2, EVENT_SENT, 1);
+    counters_add_delay(c, 0, EVENT_BOUNCED, 1);
+    counters_add_delay(c, 0, EVENT_SENT, 1);
+    counters_add_delay(c, 1, EVENT_DEFERRED, 1);
+    counters_add_delay(c, 0, EVENT_SENT, 1);
+    counters_check(c);
+    cr_assert_eq(0, counters_visit_delays(c, record_delay, &s));
+    cr_assert_eq(4, s.n);
+    cr_assert(s.d[0].mta == 0 && s.d[0].event == EVENT_SENT);
+    cr_assert_eq(2, s.d[0].count);
+    cr_assert(s.d[1].mta == 0 && s.d[1].event == EVENT_BOUNCED);
+    cr_assert(s.d[2].mta == 1 && s.d[2].event == EVENT_DEFERRED);
+    cr_assert(s.d[3].mta == 2 && s.d[3].event == EVENT_SENT);
+}
+
+Test(counters, many_histograms_grow_the_index)
+{
+    for (uint16_t mta = 0; mta < 40; mta++)
+        for (uint8_t ev = 0; ev < EVENT_COUNT; ev++)
+            counters_add_delay(c, mta, ev, (uint64_t)mta * 1000 + ev);
+    counters_check(c);
+}
+
+/* ---- merging labels and delays (the -j threads) ---- */
+
+static const char *const domains[] = {"a.example", "b.example", "c.example",
+                                      "d.example", "e.example"};
+
+/* Line i of a synthetic input, counted into t. */
+static void
+count_line_i(struct counters *t, unsigned i)
+{
+    const char *const d = domains[(i * 7u) % 5u];
+    const unsigned cls = i % 3 == 0 ? CLASS_PERMANENT : CLASS_SUCCESS;
+
+    counters_add_label(t, COUNTER_FAMILY_RCPT_DOMAIN, span_make(d, strlen(d)),
+                       cls);
+    counters_add_label(t, COUNTER_FAMILY_RELAY, SPAN_LIT("mx.example"), cls);
+    counters_add_delay(t, (uint16_t)(i % 2), EVENT_SENT, i * 37u);
+}
+
+struct label_seen {
+    char text[2048];
+    size_t len;
+};
+
+static int
+record_label(void *ctx, const struct toplabels_row *row)
+{
+    struct label_seen *const s = ctx;
+    const int n = snprintf(s->text + s->len, sizeof s->text - s->len,
+                           "%s:%llu/%llu/%llu;", row->value,
+                           (unsigned long long)row->counts[CLASS_SUCCESS],
+                           (unsigned long long)row->counts[CLASS_TRANSIENT],
+                           (unsigned long long)row->counts[CLASS_PERMANENT]);
+    s->len += (size_t)n;
+    cr_assert_lt(s->len, sizeof s->text);
+    return 0;
+}
+
+static void
+labels_text(const struct counters *t, enum counter_family f,
+            struct label_seen *s)
+{
+    uint64_t dropped[TOPLABELS_DROP_COUNT];
+
+    memset(s, 0, sizeof *s);
+    cr_assert_eq(
+        0, toplabels_visit(counters_labels(t, f), record_label, s, dropped));
+}
+
+Test(counters, merge_of_threads_equals_one_table)
+{
+    struct counters *parts[3];
+    struct counters *const sum = counters_new();
+    struct label_seen want, got;
+    struct delays_seen dw = {.n = 0}, dg = {.n = 0};
+
+    counters_configure_labels(c, 3, false);
+    for (unsigned p = 0; p < 3; p++) {
+        parts[p] = counters_new();
+        counters_configure_labels(parts[p], 3, false);
+    }
+    for (unsigned i = 0; i < 999; i++) {
+        count_line_i(c, i);
+        count_line_i(parts[i / 333], i);
+    }
+    for (unsigned p = 0; p < 3; p++) {
+        counters_merge(sum, parts[p]);
+        counters_check(sum);
+        counters_free(parts[p]);
+    }
+    for (unsigned f = 0; f < COUNTER_FAMILY_COUNT; f++) {
+        labels_text(c, f, &want);
+        labels_text(sum, f, &got);
+        cr_assert_str_eq(want.text, got.text);
+    }
+    cr_assert_eq(
+        3, toplabels_top_n(counters_labels(sum, COUNTER_FAMILY_RCPT_DOMAIN)));
+    (void)counters_visit_delays(c, record_delay, &dw);
+    (void)counters_visit_delays(sum, record_delay, &dg);
+    cr_assert_eq(dw.n, dg.n);
+    cr_assert_eq(0, memcmp(dw.d, dg.d, dw.n * sizeof dw.d[0]));
+    counters_free(sum);
+}
+
+Test(counters, configure_is_a_no_op_when_unchanged)
+{
+    const uint64_t before = xalloc_count();
+
+    counters_configure_labels(c, COUNTERS_TOP_N_DEFAULT, false);
+    cr_assert_eq(before, xalloc_count());
+    counters_configure_labels(c, 5, true);
+    cr_assert_eq(5, toplabels_top_n(counters_labels(c, COUNTER_FAMILY_RELAY)));
+    cr_assert_eq(5, toplabels_pool(counters_labels(c, COUNTER_FAMILY_RELAY)));
+    cr_assert_eq(
+        2, toplabels_admit_after(counters_labels(c, COUNTER_FAMILY_RELAY)));
+    counters_add_label(c, COUNTER_FAMILY_RELAY, SPAN_LIT("mx.example"),
+                       CLASS_SUCCESS);
+    counters_configure_labels(c, 5, true);
+    counters_check(c);
 }
