@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -334,4 +335,16 @@ decomp_read(void *ctx, char *buf, size_t cap)
     if (d->is_in_eof)
         return 0;
     return d->src(d->src_ctx, buf, cap);
+}
+
+bool
+decomp_file_is_compressed(int fd)
+{
+    struct decomp *const d = decomp_new(fd);
+    char c;
+
+    (void)decomp_read(d, &c, 1);
+    const bool is_plain = decomp_kind_of(d) == DECOMP_PLAIN;
+    decomp_free(d);
+    return lseek(fd, 0, SEEK_SET) == 0 && !is_plain;
 }

@@ -7,6 +7,7 @@
 #ifndef SMTPCLASS_DECOMP_H
 #define SMTPCLASS_DECOMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -46,6 +47,13 @@ ssize_t decomp_read(void *ctx, char *buf, size_t cap);
  * or a skippable frame (5? 2a 4d 18), else plain.
  */
 enum decomp_kind decomp_kind_of(const struct decomp *d);
+
+/*
+ * For a regular file at offset 0: true when it holds gzip or zstd (decided
+ * as decomp_read() does); the offset is back at 0 afterwards. False for
+ * anything that cannot seek.
+ */
+bool decomp_file_is_compressed(int fd);
 
 /* A description of the last decoding error ("" when none). Borrowed. */
 const char *decomp_error(const struct decomp *d);

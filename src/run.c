@@ -17,6 +17,7 @@
 #include "decomp.h"
 #include "jsonline.h"
 #include "linesplit.h"
+#include "readahead.h"
 #include "msg.h"
 #include "tag.h"
 #include "unmatched.h"
@@ -378,13 +379,21 @@ run_input(struct run *run, const char *path)
         }
     }
     struct stat st;
-    run->pipe_fd =
-        fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode))
-            ? fd
-            : -1;
+    if (fstat(fd, &st) != 0)
+        memset(&st, 0, sizeof(st));
+    run->pipe_fd = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? fd : -1;
+    /* A compressed file is inflated on another core, a few chunks ahead
+     * (not a pipe: its reads must stay interruptible by signals). */
+    const bool is_file_compressed = run->pipe_fd < 0 && S_ISREG(st.st_mode) &&
+                                    decomp_file_is_compressed(fd);
     /* gzip and zstd are recognised by their magic bytes, also on stdin. */
     run->decomp = decomp_new(fd);
-    const bool go_on = run_input_source(run, name, decomp_read, run->decomp);
+    struct readahead *const ra =
+        is_file_compressed ? readahead_new(decomp_read, run->decomp) : NULL;
+    const bool go_on =
+        ra != NULL ? run_input_source(run, name, readahead_read, ra)
+                   : run_input_source(run, name, decomp_read, run->decomp);
+    readahead_free(ra);
     run->pipe_fd = -1;
     decomp_free(run->decomp);
     run->decomp = NULL;
