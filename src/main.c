@@ -4,6 +4,7 @@
  * counters. Owns the exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -489,6 +490,12 @@ filter(const struct opts *o, struct ruleset *rs)
     const size_t n_inputs = o->n_operands ? o->n_operands : 1;
     struct filter_state fs = {o, rs, NULL, false, NULL, NULL};
 
+    /* A parent may leave O_NONBLOCK on a shared stdout; stdio would then
+     * fail with EAGAIN when the reader is slow. Block while we run and
+     * give the flag back at the end. */
+    const int out_flags = fcntl(STDOUT_FILENO, F_GETFL);
+    if (out_flags >= 0 && (out_flags & O_NONBLOCK) != 0)
+        (void)fcntl(STDOUT_FILENO, F_SETFL, out_flags & ~O_NONBLOCK);
     if (o->want_line_buffered || isatty(STDOUT_FILENO))
         (void)setvbuf(stdout, NULL, _IOLBF, 0);
     else
@@ -546,6 +553,10 @@ filter(const struct opts *o, struct ruleset *rs)
     if (stats_rc != 0 && !(o->want_count && errno == EPIPE)) {
         sc_warn("write error");
         status = SC_EXIT_ERROR;
+    }
+    if (out_flags >= 0 && (out_flags & O_NONBLOCK) != 0) {
+        (void)fflush(stdout);
+        (void)fcntl(STDOUT_FILENO, F_SETFL, out_flags);
     }
     run_fini(&run);
     prefilter_free(fs.pf);

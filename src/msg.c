@@ -39,14 +39,36 @@ sc_err_set(struct sc_err *err, const char *file, unsigned line, const char *fmt,
     va_end(ap);
 }
 
+/* Longest message text kept; longer ones end in "...". */
+#define MSG_MAX 1024
+
+/*
+ * Messages quote file names, rule texts and log bytes: control bytes are
+ * written as \xNN so that a hostile name cannot drive the terminal (the
+ * line itself goes out in one write, so threads do not interleave).
+ */
 static void SC_PRINTF(1, 0)
     vwarn_common(const char *fmt, va_list ap, int errnum)
 {
-    (void)fprintf(stderr, "%s: ", progname);
-    (void)vfprintf(stderr, fmt, ap);
+    char text[MSG_MAX];
+    char out[MSG_MAX * 4 + 64];
+    size_t n = 0;
+
+    const int len = vsnprintf(text, sizeof(text), fmt, ap);
+    for (const char *p = text; *p != '\0'; p++) {
+        const unsigned char c = (unsigned char)*p;
+        if (c < 0x20 || c == 0x7f)
+            n += (size_t)snprintf(out + n, sizeof(out) - n, "\\x%02x", c);
+        else
+            out[n++] = (char)c;
+    }
+    if (len >= (int)sizeof(text))
+        n += (size_t)snprintf(out + n, sizeof(out) - n, "...");
+    out[n] = '\0';
     if (errnum != 0)
-        (void)fprintf(stderr, ": %s", strerror(errnum));
-    (void)fputc('\n', stderr);
+        (void)fprintf(stderr, "%s: %s: %s\n", progname, out, strerror(errnum));
+    else
+        (void)fprintf(stderr, "%s: %s\n", progname, out);
 }
 
 void

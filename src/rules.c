@@ -83,6 +83,20 @@ static void SC_PRINTF(4, 5) problem(struct loader *ld, const char *file,
         ld->report(ld->report_ctx, file, line, msg);
 }
 
+/* Reported like a problem, but the rules still load. */
+static void SC_PRINTF(4, 5) warning(struct loader *ld, const char *file,
+                                    unsigned line, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (ld->report != NULL)
+        ld->report(ld->report_ctx, file, line, msg);
+}
+
 static bool
 is_blank(char c)
 {
@@ -213,8 +227,16 @@ compile_regex(struct loader *ld, const struct stanza *st, const struct field *f)
                 st->name, (const char *)buf, (size_t)erroff);
         return NULL;
     }
-    /* JIT failure is not fatal: the interpreter gives the same results. */
-    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    /* JIT failure is not fatal: the interpreter gives the same results,
+     * but a quadratic pattern costs seconds per long line there. */
+    size_t jit_size = 0;
+    if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0 ||
+        pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit_size) != 0 ||
+        jit_size == 0)
+        warning(ld, st->file, f->line,
+                "%s '%s': regex runs without the JIT (slow on long lines)",
+                st->kind, st->name);
+
     uint32_t n_caps = 0;
     (void)pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &n_caps);
     if (n_caps + 1 > ld->rs->max_groups)
@@ -505,6 +527,14 @@ build_event(struct loader *ld, const struct stanza *st, struct event_rule *r)
                 st->name);
     if (count_examples(&r->examples) == 0)
         problem(ld, st->file, st->line, "event '%s': no 'example'", st->name);
+    uint32_t min_len = 1;
+    if (r->re != NULL && r->n_needs == 0 && !r->needs_code &&
+        pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &min_len) == 0 &&
+        min_len == 0)
+        warning(ld, st->file, st->line,
+                "event '%s': regex can match the empty string and there is "
+                "no 'need', so it matches every line of its MTA",
+                st->name);
 }
 
 static void
@@ -550,6 +580,16 @@ build_reason(struct loader *ld, const struct stanza *st, struct reason_rule *r)
     }
     r->re = compile_regex(ld, st, match);
     r->pattern = xmemdup0(match->value, match->value_len);
+    /* "match ^" is how a reason scoped to events or classes says "all of
+     * them"; unscoped, it would take every outcome before later rules. */
+    uint32_t min_len = 1;
+    if (r->re != NULL && r->event_mask == 0 && r->class_mask == 0 &&
+        pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &min_len) == 0 &&
+        min_len == 0)
+        warning(ld, st->file, match->line,
+                "reason '%s': regex can match the empty string, so it "
+                "matches every reason text",
+                st->name);
     if (count_examples(&r->examples) == 0)
         problem(ld, st->file, st->line, "reason '%s': no 'example'", st->name);
 }

@@ -41,6 +41,12 @@ run_init(struct run *run, const struct opts *o, const struct ruleset *rs,
         o->max_line * 2 > RUN_BUF_MIN ? o->max_line * 2 : RUN_BUF_MIN;
     run->reader = reader_new(cap);
     run->reader->stop = stop;
+    struct stat st;
+    if (out != NULL && fstat(fileno(out), &st) == 0 && S_ISREG(st.st_mode)) {
+        run->is_out_file = true;
+        run->out_dev = st.st_dev;
+        run->out_ino = st.st_ino;
+    }
     run_set_rules(run, rs, pf);
 }
 
@@ -381,6 +387,14 @@ run_input(struct run *run, const char *path)
     struct stat st;
     if (fstat(fd, &st) != 0)
         memset(&st, 0, sizeof(st));
+    if (run->is_out_file && S_ISREG(st.st_mode) && st.st_dev == run->out_dev &&
+        st.st_ino == run->out_ino) {
+        sc_warnx("%s: input file is also the output", name);
+        run->has_error = true;
+        if (!is_stdin)
+            (void)close(fd);
+        return true;
+    }
     run->pipe_fd = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? fd : -1;
     /* A compressed file is inflated on another core, a few chunks ahead
      * (not a pipe: its reads must stay interruptible by signals). */

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "counters.h"
@@ -49,6 +50,11 @@ struct run {
     run_hook_fn *hook; /* optional; without it, pending means stop */
     void *hook_ctx;
     bool is_stopping; /* the input is being drained after a stop */
+    /* The output when it is a regular file: an input that is the same
+     * file would read our own output back, without end. */
+    bool is_out_file;
+    dev_t out_dev;
+    ino_t out_ino;
     /* The current input's pipe, drained without blocking after a stop. */
     int pipe_fd; /* -1: not a pipe */
     reader_read_fn *drain_fn;
