@@ -165,6 +165,16 @@ counters_add(struct counters *c, const struct counter_key *key, uint64_t n)
         c->slots[idx].count += n;
         return;
     }
+    if (c->size >= COUNTERS_SERIES_CAP && key->enh_class != 0 &&
+        key->enh_class != COUNTER_ENH_OTHER) {
+        struct counter_key folded = *key;
+        folded.enh_class = COUNTER_ENH_OTHER;
+        folded.enh_subject = 0;
+        folded.enh_detail = 0;
+        c->totals.lines_series_folded += n;
+        counters_add(c, &folded, n);
+        return;
+    }
     /* A new key: grow first so the table stays at most half full. */
     if (c->size + 1 > c->cap / 2) {
         grow(c);
@@ -220,6 +230,7 @@ counters_merge(struct counters *dst, const struct counters *src)
     dst->totals.lines_unknown_category += src->totals.lines_unknown_category;
     dst->totals.lines_overlong += src->totals.lines_overlong;
     dst->totals.lines_regex_limit += src->totals.lines_regex_limit;
+    dst->totals.lines_series_folded += src->totals.lines_series_folded;
     dst->totals.bytes_read += src->totals.bytes_read;
     for (unsigned f = 0; f < COUNTER_FAMILY_COUNT; f++)
         toplabels_merge(dst->labels[f], src->labels[f]);

@@ -44,9 +44,19 @@ struct counter_totals {
     uint64_t lines_without_outcome;
     uint64_t lines_unknown_category;
     uint64_t lines_overlong;
-    uint64_t lines_regex_limit; /* a rule hit a PCRE2 resource limit */
+    uint64_t lines_regex_limit;   /* a rule hit a PCRE2 resource limit */
+    uint64_t lines_series_folded; /* counted under COUNTER_ENH_OTHER */
     uint64_t bytes_read;
 };
+
+/*
+ * Enhanced codes come from the log, so a hostile log could create a series
+ * per code. Past COUNTERS_SERIES_CAP series, a new key's enhanced code is
+ * folded into enh_class COUNTER_ENH_OTHER (exported as "__other__"); the
+ * other key fields come from the rules and are bounded by them.
+ */
+#define COUNTERS_SERIES_CAP 10000u
+#define COUNTER_ENH_OTHER 0xffu
 
 struct counters;
 

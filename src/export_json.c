@@ -68,7 +68,9 @@ key_text_fill(struct key_text *kt, const struct counter_key *key,
     kt->category = enum_text(taxonomy_category_name(key->category),
                              key->category, kt->bufs[3]);
     kt->enhanced = NULL;
-    if (key->enh_class != 0) {
+    if (key->enh_class == COUNTER_ENH_OTHER) {
+        kt->enhanced = "__other__";
+    } else if (key->enh_class != 0) {
         (void)snprintf(kt->bufs[4], NUM_BUF, "%u.%u.%u",
                        (unsigned)key->enh_class, (unsigned)key->enh_subject,
                        (unsigned)key->enh_detail);
@@ -309,11 +311,13 @@ export_json_write(FILE *out, const struct counters *c,
                   "    \"lines_unknown_category\": %" PRIu64 ",\n"
                   "    \"lines_overlong\": %" PRIu64 ",\n"
                   "    \"lines_regex_limit\": %" PRIu64 ",\n"
+                  "    \"lines_series_folded\": %" PRIu64 ",\n"
                   "    \"bytes_read\": %" PRIu64 "\n"
                   "  },\n  \"outcomes\": [",
                   t->lines_read, t->lines_with_outcome,
                   t->lines_without_outcome, t->lines_unknown_category,
-                  t->lines_overlong, t->lines_regex_limit, t->bytes_read);
+                  t->lines_overlong, t->lines_regex_limit,
+                  t->lines_series_folded, t->bytes_read);
     /* A visitor stops only on a write error, which finish() reports. */
     if (counters_visit_sorted(c, put_outcome, &ctx) != 0)
         return finish(out);

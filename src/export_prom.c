@@ -79,7 +79,9 @@ key_text_fill(struct key_text *kt, const struct counter_key *key,
         kt->reply = kt->bufs[4];
     }
     kt->enhanced = "";
-    if (key->enh_class != 0) {
+    if (key->enh_class == COUNTER_ENH_OTHER) {
+        kt->enhanced = "__other__";
+    } else if (key->enh_class != 0) {
         (void)snprintf(kt->bufs[5], NUM_BUF, "%u.%u.%u",
                        (unsigned)key->enh_class, (unsigned)key->enh_subject,
                        (unsigned)key->enh_detail);
@@ -472,6 +474,10 @@ export_prom_write(FILE *out, const struct counters *c,
          "Lines on which a rule's regex hit a resource limit (tagged "
          "unknown).",
          t->lines_regex_limit},
+        {"smtpclass_lines_series_folded_total",
+         "Lines whose enhanced code was counted as __other__ because the "
+         "outcome series reached their cap.",
+         t->lines_series_folded},
         {"smtpclass_bytes_read_total", "Bytes read from all inputs.",
          t->bytes_read},
     };

@@ -96,7 +96,9 @@ key_text_fill(struct key_text *kt, const struct counter_key *key,
         kt->cols[COL_REPLY] = kt->bufs[COL_REPLY];
     }
     kt->cols[COL_ENHANCED] = "-";
-    if (key->enh_class != 0) {
+    if (key->enh_class == COUNTER_ENH_OTHER) {
+        kt->cols[COL_ENHANCED] = "other";
+    } else if (key->enh_class != 0) {
         (void)snprintf(kt->bufs[COL_ENHANCED], NUM_BUF, "%u.%u.%u",
                        (unsigned)key->enh_class, (unsigned)key->enh_subject,
                        (unsigned)key->enh_detail);
@@ -172,6 +174,7 @@ put_totals(FILE *out, const struct counter_totals *t)
         {"lines unknown category", t->lines_unknown_category},
         {"lines overlong", t->lines_overlong},
         {"lines regex limit", t->lines_regex_limit},
+        {"lines series folded", t->lines_series_folded},
         {"bytes read", t->bytes_read},
     };
     const size_t n_rows = sizeof rows / sizeof rows[0];

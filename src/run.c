@@ -141,7 +141,12 @@ count_line(struct run *run, const struct outcome *oc, bool is_overlong)
     }
     struct counter_key key;
     classify_counter_key(oc, &key);
+    const uint64_t folded_before = t->lines_series_folded;
     counters_add(run->ctr, &key, 1);
+    if (folded_before == 0 && t->lines_series_folded > 0)
+        sc_warnx("more than %u outcome series: the enhanced codes of new ones "
+                 "are counted as __other__ (lines_series_folded)",
+                 COUNTERS_SERIES_CAP);
     /*
      * The label tables take their size from the options (a cheap no-op
      * once set). Live output keeps labels sticky (counters.h).

@@ -99,7 +99,10 @@ parse_outcome(const json_t *o, const struct ruleset *rs,
     }
     *what = "an outcome has a bad 'enhanced_code'";
     const json_t *const enh = json_object_get(o, "enhanced_code");
-    if (enh != NULL && !json_is_null(enh)) {
+    if (json_is_string(enh) &&
+        strcmp(json_string_value(enh), "__other__") == 0) {
+        key->enh_class = COUNTER_ENH_OTHER;
+    } else if (enh != NULL && !json_is_null(enh)) {
         struct smtp_enhanced e;
         if (!json_is_string(enh) ||
             !smtpcode_parse_enhanced(
@@ -329,6 +332,9 @@ snapshot_add_file(const char *path, const struct ruleset *rs,
     const json_t *const limit = json_object_get(totals, "lines_regex_limit");
     if (limit != NULL && !get_count(limit, &t.lines_regex_limit))
         goto out;
+    const json_t *const folded = json_object_get(totals, "lines_series_folded");
+    if (folded != NULL && !get_count(folded, &t.lines_series_folded))
+        goto out;
     for (size_t i = 0; i < json_array_size(outcomes); i++) {
         struct counter_key key;
         uint64_t count;
@@ -339,6 +345,8 @@ snapshot_add_file(const char *path, const struct ruleset *rs,
     }
     if (!parse_labels(root, tmp, &what) || !parse_delays(root, rs, tmp, &what))
         goto out;
+    /* Folds made while adding these outcomes (past the series cap). */
+    t.lines_series_folded += counters_totals(tmp)->lines_series_folded;
     *counters_totals(tmp) = t;
     counters_merge(c, tmp);
     rc = 0;

@@ -32,19 +32,20 @@ teardown(void)
 
 TestSuite(counters, .init = setup, .fini = teardown);
 
-/* A distinct key for each i below 2^24, spread over several fields. */
+/*
+ * A distinct key for each i below 12.8 million, spread over several
+ * fields. No enhanced code: those fold past COUNTERS_SERIES_CAP (tested
+ * on its own below), and these tests are about the table itself.
+ */
 static struct counter_key
 key_of(unsigned i)
 {
     const struct counter_key k = {
-        .mta = (uint16_t)(i % 3),
-        .reply = (uint16_t)(200 + i % 400),
-        .enh_subject = (uint16_t)((i / 1200) % 1000),
-        .enh_detail = (uint16_t)(i / 1200000),
+        .mta = (uint16_t)(i % 1000),
+        .reply = (uint16_t)(200 + (i / 1000) % 400),
         .event = EVENT_BOUNCED,
         .cls = CLASS_PERMANENT,
-        .enh_class = 5,
-        .category = CAT_UNKNOWN,
+        .category = (uint8_t)(1 + (i / 400000) % 32),
     };
     return k;
 }
@@ -503,4 +504,46 @@ Test(counters, configure_is_a_no_op_when_unchanged)
                        CLASS_SUCCESS);
     counters_configure_labels(c, 5, true);
     counters_check(c);
+}
+
+static int
+sum_counts(void *ctx, const struct counter_key *key, uint64_t count)
+{
+    (void)key;
+    *(uint64_t *)ctx += count;
+    return 0;
+}
+
+/* RC-79: enhanced codes come from the log; past the cap they fold. */
+Test(counters, enhanced_codes_past_the_series_cap_fold_into_other)
+{
+    const unsigned n = COUNTERS_SERIES_CAP + 5000;
+    struct counter_key key;
+
+    for (unsigned i = 0; i < n; i++) {
+        memset(&key, 0, sizeof(key));
+        key.mta = 1;
+        key.reply = (uint16_t)(500 + i / 8000);
+        key.cls = 5;
+        key.category = 1;
+        key.enh_class = 5;
+        key.enh_subject = (uint16_t)(i % 8);
+        key.enh_detail = (uint16_t)(i / 8 % 1000);
+        counters_add(c, &key, 2);
+    }
+    cr_assert_leq(counters_size(c), COUNTERS_SERIES_CAP + 1,
+                  "%zu series for %u distinct keys", counters_size(c), n);
+    cr_assert_eq(2u * 5000u, counters_totals(c)->lines_series_folded);
+    uint64_t sum = 0;
+    cr_assert_eq(0, counters_visit_sorted(c, sum_counts, &sum));
+    cr_assert_eq(2u * n, sum, "no count lost by folding");
+    /* A key seen before the cap keeps its own series. */
+    memset(&key, 0, sizeof(key));
+    key.mta = 1;
+    key.reply = 500;
+    key.cls = 5;
+    key.category = 1;
+    key.enh_class = 5;
+    counters_add(c, &key, 1);
+    cr_assert_eq(3, counters_get(c, &key));
 }

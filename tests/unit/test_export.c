@@ -125,6 +125,7 @@ Test(export, json_writes_known_table_exactly)
         "    \"lines_unknown_category\": 0,\n"
         "    \"lines_overlong\": 1,\n"
         "    \"lines_regex_limit\": 0,\n"
+        "    \"lines_series_folded\": 0,\n"
         "    \"bytes_read\": 1234\n"
         "  },\n"
         "  \"outcomes\": [\n"
@@ -194,6 +195,7 @@ Test(export, json_writes_empty_table_with_empty_outcomes)
         "    \"lines_unknown_category\": 0,\n"
         "    \"lines_overlong\": 0,\n"
         "    \"lines_regex_limit\": 0,\n"
+        "    \"lines_series_folded\": 0,\n"
         "    \"bytes_read\": 0\n"
         "  },\n"
         "  \"outcomes\": [],\n"
@@ -285,6 +287,11 @@ Test(export, prom_writes_known_table_exactly)
         "regex hit a resource limit (tagged unknown).\n"
         "# TYPE smtpclass_lines_regex_limit_total counter\n"
         "smtpclass_lines_regex_limit_total 0\n"
+        "# HELP smtpclass_lines_series_folded_total Lines whose enhanced code "
+        "was counted as __other__ because the outcome series reached their "
+        "cap.\n"
+        "# TYPE smtpclass_lines_series_folded_total counter\n"
+        "smtpclass_lines_series_folded_total 0\n"
         "# HELP smtpclass_bytes_read_total Bytes read from all inputs.\n"
         "# TYPE smtpclass_bytes_read_total counter\n"
         "smtpclass_bytes_read_total 1234\n"
@@ -577,9 +584,9 @@ Test(export, prom_families_are_contiguous_with_one_help_and_type)
 
     fill_hostile_table();
     got = export_to_string(export_prom_write, &hostile_names);
-    /* 7 totals, by class, by category, outcomes, 2 label families and
+    /* 8 totals, by class, by category, outcomes, 2 label families and
      * their drops, build info. */
-    cr_assert_eq(14, check_families(got));
+    cr_assert_eq(15, check_families(got));
     free(got);
 }
 
@@ -624,8 +631,8 @@ Test(export, prom_families_of_full_table_are_contiguous)
 
     fill_full_table();
     got = export_to_string(export_prom_write, &full_names);
-    /* 14 as above, the delay histogram, 9 process families. */
-    cr_assert_eq(24, check_families(got));
+    /* 15 as above, the delay histogram, 9 process families. */
+    cr_assert_eq(25, check_families(got));
     free(got);
 }
 
