@@ -43,16 +43,16 @@ struct opts {
     const char *rules_dir;  /* --rules: replaces the built-in rules */
     const char **rules_add; /* --rules-add: layered over them */
     size_t n_rules_add;
-    size_t max_line;        /* classification window in bytes */
+    size_t max_line; /* classification window in bytes */
     /* Live monitoring (issue 4). */
-    bool want_follow;         /* --follow/-F: follow the files by name */
-    bool want_from_start;     /* --from-start: read what is there first */
-    const char *stats_file;   /* --stats-file: rewritten atomically */
-    unsigned stats_interval;  /* --stats-interval seconds (default 15) */
-    const char *listen;       /* --listen [ADDR:]PORT: HTTP /metrics */
-    unsigned top_n;           /* --top N: labelled domains/relays (20) */
+    bool want_follow;        /* --follow/-F: follow the files by name */
+    bool want_from_start;    /* --from-start: read what is there first */
+    const char *stats_file;  /* --stats-file: rewritten atomically */
+    unsigned stats_interval; /* --stats-interval seconds (default 15) */
+    const char *listen;      /* --listen [ADDR:]PORT: HTTP /metrics */
+    unsigned top_n;          /* --top N: labelled domains/relays (20) */
     /* Batch (issue 3). */
-    unsigned jobs;            /* -j N; 0: the number of cores */
+    unsigned jobs; /* -j N; 0: the number of cores */
     enum { PROGRESS_AUTO, PROGRESS_ON, PROGRESS_OFF } progress;
     struct only_item *only; /* owned */
     size_t n_only;

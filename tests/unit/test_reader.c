@@ -26,7 +26,7 @@ struct feed {
     unsigned n_eintr;
     int fail_errno;
     unsigned n_calls;
-    size_t last_cap; /* cap passed on the last call */
+    size_t last_cap;                     /* cap passed on the last call */
     volatile sig_atomic_t *set_on_eintr; /* set to 1 with each EINTR */
 };
 
