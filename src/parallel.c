@@ -3,8 +3,10 @@
  * range of a plain file (cut at line starts), or a whole compressed or
  * special file. N worker threads each own a struct run (matcher, reader,
  * Hyperscan scratch) and take units in order; the calling thread makes the
- * units, writes their output in order and sums their counters, so output
- * and counters equal -j 1's. Stdin and follow mode stay sequential (main).
+ * units and writes their output in order; the workers' counters are
+ * summed at the end. Output and counters equal -j 1's (after a stop, the
+ * counters also hold lines processed past the last one written). Stdin and
+ * follow mode stay sequential (main).
  *
  * Output: a unit whose predecessors are all written (the head) writes
  * straight to the line output; the others fill a memory buffer, switching
@@ -83,12 +85,10 @@ struct unit {
  * cur_begin, cur_size) and weight_in_flight belong to the main thread.
  */
 struct parallel {
-    const struct opts *o;
     FILE *out; /* the line output, or NULL (-c) */
     struct progress *progress;
     uint64_t unit_bytes;
     size_t max_buffered;
-    char *const *inputs;
     size_t n_inputs;
     struct pfile *files;
     size_t next_input;
@@ -714,13 +714,11 @@ parallel_init(struct parallel *p, struct run *run, char *const *inputs,
     pthread_condattr_t ca;
 
     memset(p, 0, sizeof(*p));
-    p->o = run->o;
     p->out = run->out;
     p->unit_bytes = unit_bytes();
     /* Room for a unit's JSON output (about 3.5 times its input) before a
      * worker that is not the head must wait. */
     p->max_buffered = (size_t)min_u64(8 * p->unit_bytes, SIZE_MAX / 2);
-    p->inputs = inputs;
     p->n_inputs = n;
     p->files = xcalloc(n, sizeof(*p->files));
     for (size_t i = 0; i < n; i++) {

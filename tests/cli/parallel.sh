@@ -182,6 +182,22 @@ else
     fail "a missing file: expected its message, exit 2 and output; got exit $(cat out/j2-u1000.exit): $(head -c 300 out/j2-u1000.stderr)"
 fi
 
+# A FIFO and a directory among files: each is one unit, read as a stream;
+# the directory's read error is reported in its place.
+for j in 1 3; do
+    rm -f out/fifo
+    mkfifo out/fifo
+    cat in/edge.log > out/fifo &
+    run "fifo$j" "$j" 4096 --stats=json in/gen2.log out/fifo in/edge.log.zst in in/edge.log
+    wait
+done
+d=$(same fifo1 fifo3)
+if [ -z "$d" ] && grep -q "smtpclass: in: Is a directory" out/fifo3.stderr; then
+    ok "a FIFO and a directory among files: same as -j 1"
+else
+    fail "a FIFO and a directory among files: differs from -j 1:$d"
+fi
+
 # Label families (--top) and delay histograms merge to the same figures.
 run pa 1 - -c --top 3 --stats=prometheus in/gen.log "${corpus[@]}"
 run pb 3 65536 -c --top 3 --stats=prometheus in/gen.log "${corpus[@]}"
