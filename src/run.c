@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "msg.h"
 #include "tag.h"
 #include "unmatched.h"
+#include "xalloc.h"
 
 /* Big enough for throughput, and at least two windows (see linesplit.h). */
 #define RUN_BUF_MIN (512u * 1024u)
@@ -103,18 +105,33 @@ run_flush(struct run *run)
     check_output(run);
 }
 
-/* One warning per rule that hits a regex limit, not one per line. */
+/*
+ * One warning per rule that hits a regex limit, not one per line, and not
+ * one per -j worker: the set of rules warned about is the process's.
+ * Names are copied: a reload frees the old rules.
+ */
+#define WARNED_MAX 64
+static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *warned[WARNED_MAX];
+static size_t n_warned;
+
 static void
-warn_limit(struct run *run, const char *rule)
+warn_limit(const char *rule)
 {
-    for (size_t i = 0; i < run->n_warned; i++)
-        if (run->warned[i] == rule)
-            return;
-    if (run->n_warned < sizeof(run->warned) / sizeof(run->warned[0]))
-        run->warned[run->n_warned++] = rule;
-    sc_warnx("rule '%s': regex stopped by a resource limit; such lines are "
-             "tagged unknown and counted in lines_regex_limit",
-             rule);
+    bool is_new = true;
+
+    (void)pthread_mutex_lock(&warned_lock);
+    for (size_t i = 0; i < n_warned && is_new; i++)
+        is_new = strcmp(warned[i], rule) != 0;
+    /* Past WARNED_MAX rules the counter alone tells (no flood). */
+    is_new = is_new && n_warned < WARNED_MAX;
+    if (is_new)
+        warned[n_warned++] = xstrdup(rule);
+    (void)pthread_mutex_unlock(&warned_lock);
+    if (is_new)
+        sc_warnx("rule '%s': regex stopped by a resource limit; such lines "
+                 "are tagged unknown and counted in lines_regex_limit",
+                 rule);
 }
 
 static void
@@ -125,7 +142,7 @@ count_line(struct run *run, const struct outcome *oc, bool is_overlong)
     t->lines_read++;
     if (oc->limit_rule != NULL) {
         t->lines_regex_limit++;
-        warn_limit(run, oc->limit_rule);
+        warn_limit(oc->limit_rule);
     }
     if (is_overlong)
         t->lines_overlong++;

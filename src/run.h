@@ -60,12 +60,10 @@ struct run {
     reader_read_fn *drain_fn;
     void *drain_ctx;
     struct timespec drain_deadline;
-    bool has_selected;      /* some line was classified (or selected) */
-    bool has_error;         /* an input could not be read */
-    bool is_output_closed;  /* the reader of our output went away (EPIPE) */
-    bool has_write_error;   /* another write error (already reported) */
-    const char *warned[64]; /* rules already warned about (regex limits) */
-    size_t n_warned;
+    bool has_selected;     /* some line was classified (or selected) */
+    bool has_error;        /* an input could not be read */
+    bool is_output_closed; /* the reader of our output went away (EPIPE) */
+    bool has_write_error;  /* another write error (already reported) */
 };
 
 /*

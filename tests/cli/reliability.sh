@@ -862,7 +862,7 @@ redos() { # NAME MATCH EXAMPLE HOSTILE-LINE BENIGN-LINE N WANT-LIMIT(1|0)
     nwarn=$(sort -u "$scratch/redos.lim" | grep -c .)
     ndup=$(grep -c . "$scratch/redos.lim")
     if [ "$ndup" -gt "$nwarn" ]; then
-        known 1 "RC-91 $name: the same warning $ndup times (once per -j worker)"
+        fail "RC-91 $name: the same warning $ndup times (once per -j worker)"
     fi
     if [ "$want_limit" -eq 1 ]; then
         local nunknown
