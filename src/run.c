@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
@@ -114,6 +115,8 @@ run_flush(struct run *run)
 static pthread_mutex_t warned_lock = PTHREAD_MUTEX_INITIALIZER;
 static char *warned[WARNED_MAX];
 static size_t n_warned;
+/* The series cap is said once per process too. */
+static atomic_bool has_warned_fold;
 
 static void
 warn_limit(const char *rule)
@@ -160,7 +163,8 @@ count_line(struct run *run, const struct outcome *oc, bool is_overlong)
     classify_counter_key(oc, &key);
     const uint64_t folded_before = t->lines_series_folded;
     counters_add(run->ctr, &key, 1);
-    if (folded_before == 0 && t->lines_series_folded > 0)
+    if (folded_before == 0 && t->lines_series_folded > 0 &&
+        !atomic_exchange(&has_warned_fold, true))
         sc_warnx("more than %u outcome series: the enhanced codes of new ones "
                  "are counted as __other__ (lines_series_folded)",
                  COUNTERS_SERIES_CAP);

@@ -1019,5 +1019,28 @@ lap "RC-90"
 # ---------------------------------------------------------------------------
 
 figure "peak RSS over all hostile inputs: $peak_kib KiB ($peak_what)"
+# ---------------------------------------------------------------------------
+# RC-79 label cardinality end to end: every line a new recipient domain, a
+# new relay and a new enhanced code. The series stay bounded.
+n79=30000
+[ "$quick" -eq 1 ] && n79=12000
+awk -v n="$n79" 'BEGIN { for (i = 0; i < n; i++)
+    printf "Nov 22 10:00:00 mx postfix/smtp[1]: Q%d: to=<u@d%d.example>, relay=r%d.example[192.0.2.1]:25, delay=1, dsn=5.%d.%d, status=bounced (host said: %d 5.%d.%d nope)\n",
+        i, i, i, i % 8, int(i / 8) % 1000, 550 + int(i / 8000), i % 8, int(i / 8) % 1000 }' > "$scratch/in/card.log"
+timeout 120 "$sc" -c --stats=prometheus "$scratch/in/card.log" > "$scratch/card.prom" 2> "$scratch/card.err"
+st=$?
+n_out=$(grep -c '^smtpclass_outcomes_total{' "$scratch/card.prom")
+n_dom=$(grep -c '^smtpclass_recipient_domain_lines_total{' "$scratch/card.prom")
+n_rel=$(grep -c '^smtpclass_relay_lines_total{' "$scratch/card.prom")
+n_all=$(grep -vc '^#' "$scratch/card.prom")
+folded=$(awk '$1 == "smtpclass_lines_series_folded_total" { print $2 }' "$scratch/card.prom")
+if [ "$st" -eq 0 ] && [ "$n_out" -le 10300 ] && [ "$n_dom" -le 63 ] && [ "$n_rel" -le 63 ] &&
+    [ "${folded:-0}" -gt 0 ] && [ "$(grep -c . "$scratch/card.err")" -le 1 ]; then
+    ok "RC-79 $n79 lines, each a new domain, relay and code: $n_all series ($n_out outcomes, $n_dom domain, $n_rel relay), $folded lines folded into __other__, $(grep -c . "$scratch/card.err") warning"
+else
+    fail "RC-79 $n79 distinct values: exit $st, $n_out outcome, $n_dom domain, $n_rel relay series, folded '$folded': $(head -c 200 "$scratch/card.err")"
+fi
+lap "RC-79"
+
 printf '%d checks, %d failed\n' "$checks" "$failed"
 [ "$failed" -eq 0 ]
