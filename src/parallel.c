@@ -54,6 +54,13 @@ struct pfile {
     int fd;
     size_t n_live;   /* units made and not yet retired */
     bool is_planned; /* every unit of the file is made */
+    /*
+     * Where a range unit met the end of the file before its planned end:
+     * the file was truncated while we read it (RELIABILITY RC-25). Like
+     * -j 1, we treat that as the end: later units of the file are dropped,
+     * their output and their counts. UINT64_MAX: not cut. Under the lock.
+     */
+    uint64_t cut_at;
 };
 
 /*
@@ -77,6 +84,9 @@ struct unit {
     bool has_error;
     bool is_output_closed;
     bool has_write_error;
+    /* A range unit's own counts, added at its turn unless it is dropped. */
+    struct counters *ctr;
+    bool is_dropped; /* it lies after a cut (see pfile.cut_at) */
 };
 
 /*
@@ -315,6 +325,7 @@ retire(struct unit *u)
     if (u->mem != NULL)
         (void)fclose(u->mem);
     free(u->buf);
+    counters_free(u->ctr);
     if (f != NULL && --f->n_live == 0 && f->is_planned && f->fd >= 0) {
         (void)close(f->fd);
         f->fd = -1;
@@ -359,17 +370,31 @@ sync_output(struct worker *w)
         buffered = u->len;
     }
     pthread_mutex_lock(&p->lock);
-    while (!p->abort) {
+    if (u->kind == UNIT_RANGE && u->begin >= u->file->cut_at)
+        u->is_dropped = true;
+    while (!p->abort && !u->is_dropped) {
         is_head = p->n_emitted == w->seq;
         if (u->mem == NULL || is_head || buffered < p->max_buffered)
             break;
         pthread_cond_wait(&p->cv_head, &p->lock);
     }
-    const bool go_on = !p->abort;
+    const bool go_on = !p->abort && !u->is_dropped;
     pthread_mutex_unlock(&p->lock);
     if (go_on && is_head && u->mem != NULL)
         go_direct(w);
     return go_on;
+}
+
+/* The file ended at pos, before this range unit's planned end. */
+static void
+note_cut(struct worker *w, uint64_t pos)
+{
+    struct pfile *const f = w->u->file;
+
+    pthread_mutex_lock(&w->p->lock);
+    if (pos < f->cut_at)
+        f->cut_at = pos;
+    pthread_mutex_unlock(&w->p->lock);
 }
 
 /*
@@ -384,6 +409,8 @@ read_range(struct worker *w, char *buf, size_t cap)
     if (w->is_range_done)
         return 0;
     const ssize_t n = pread(w->fd, buf, cap, (off_t)w->pos);
+    if (n == 0 && end != UNIT_TO_EOF)
+        note_cut(w, w->pos);
     if (n <= 0)
         return n;
     size_t len = (size_t)n;
@@ -451,8 +478,10 @@ find_line_start(struct worker *w, uint64_t a, uint64_t end)
             w->u->err = errno;
             return NO_LINE;
         }
-        if (n == 0)
+        if (n == 0) {
+            note_cut(w, pos);
             break;
+        }
         const char *const nl = memchr(w->scan, '\n', (size_t)n);
         if (nl != NULL) {
             const uint64_t start = pos + (uint64_t)(nl - w->scan) + 1;
@@ -530,10 +559,15 @@ do_unit(struct worker *w)
             sc_die("out of memory");
         run->out = u->mem;
     }
-    if (u->kind == UNIT_RANGE)
+    struct counters *const worker_ctr = run->ctr;
+    if (u->kind == UNIT_RANGE) {
+        u->ctr = counters_new();
+        run->ctr = u->ctr;
         do_range(w);
-    else
+        run->ctr = worker_ctr;
+    } else {
         do_stream(w);
+    }
     if (u->mem != NULL) {
         if (fclose(u->mem) != 0)
             sc_die("out of memory");
@@ -576,10 +610,22 @@ worker_main(void *arg)
 
 /* ---- output in order (main thread) ---------------------------------- */
 
+/* Under the lock: a range unit that starts after its file's cut. */
+static void
+mark_dropped(struct unit *u)
+{
+    if (u->kind == UNIT_RANGE && u->begin >= u->file->cut_at)
+        u->is_dropped = true;
+}
+
 /* Write a done unit and add its results to run. False: stop. */
 static bool
 emit(struct parallel *p, struct run *run, struct unit *u)
 {
+    if (u->is_dropped)
+        return true;
+    if (u->ctr != NULL)
+        counters_merge(run->ctr, u->ctr);
     if (u->err != 0) {
         progress_clear(p->progress);
         errno = u->err;
@@ -661,6 +707,7 @@ main_loop(struct parallel *p, struct run *run)
         }
         if (p->n_emitted < p->n_made && slot(p, p->n_emitted)->is_done) {
             struct unit *const u = slot(p, p->n_emitted);
+            mark_dropped(u);
             pthread_mutex_unlock(&p->lock);
             const bool go_on = emit(p, run, u);
             p->weight_in_flight -= u->weight;
@@ -724,6 +771,7 @@ parallel_init(struct parallel *p, struct run *run, char *const *inputs,
     for (size_t i = 0; i < n; i++) {
         p->files[i].path = inputs[i];
         p->files[i].fd = -1;
+        p->files[i].cut_at = UINT64_MAX;
     }
     p->n_workers = n_workers;
     p->cap = 32 * (size_t)n_workers;
@@ -785,6 +833,7 @@ parallel_run(struct run *run, const struct prefilter *pf, char *const *inputs,
      * -j 1; after a write problem nothing more does. */
     if (is_stopped && p.n_emitted < p.n_taken && !run->is_output_closed &&
         !run->has_write_error && slot(&p, p.n_emitted)->is_done) {
+        mark_dropped(slot(&p, p.n_emitted)); /* the workers are gone */
         (void)emit(&p, run, slot(&p, p.n_emitted));
         retire(slot(&p, p.n_emitted));
         p.n_emitted++;

@@ -1,10 +1,12 @@
 /*
  * signals.c: the handlers. Async-signal-safe: they set flags, and a second
- * TERM/INT restores the default action and raises it again.
+ * TERM/INT (a second or more after the first) restores the default action
+ * and raises it again.
  */
 #include "signals.h"
 
 #include <string.h>
+#include <time.h>
 
 volatile sig_atomic_t stop_requested;
 volatile sig_atomic_t reload_requested;
@@ -12,17 +14,40 @@ volatile sig_atomic_t dump_requested;
 volatile sig_atomic_t tick_requested;
 volatile sig_atomic_t signal_pending;
 
+/* When the first TERM/INT came (CLOCK_MONOTONIC, whole seconds). */
+static volatile sig_atomic_t stop_second;
+
+/*
+ * Whole seconds on CLOCK_MONOTONIC; clock_gettime is async-signal-safe.
+ */
+static long
+now_seconds(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (long)ts.tv_sec;
+}
+
 static void
 on_signal(int sig)
 {
     switch (sig) {
     case SIGTERM:
     case SIGINT:
-        if (stop_requested) {
-            /* A second one: the user means it; die by the signal. */
+        /*
+         * A second one a second or more later: the user means it; die by
+         * the signal. One right after the first is the same request sent
+         * twice (timeout(1) signals the child and its process group; a
+         * terminal's ^C reaches every process of the pipeline).
+         */
+        if (stop_requested && now_seconds() - (long)stop_second >= 1) {
             (void)signal(sig, SIG_DFL);
             (void)raise(sig);
         }
+        if (!stop_requested)
+            stop_second = (sig_atomic_t)now_seconds();
         stop_requested = 1;
         break;
     case SIGHUP:

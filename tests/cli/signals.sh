@@ -290,5 +290,40 @@ else
     fail "(d) after SIGKILL: $(tail -c 200 "$scratch/d.prom")"
 fi
 
+# ---------------------------------------------------------------------------
+# (e) RC-66: a second SIGTERM a second later ends a stuck process by the
+#     signal (here stuck writing to a reader that never reads); one sent
+#     twice at once (timeout(1) signals the child and its group) does not.
+
+rm -f "$scratch/fifo" "$scratch/outfifo"
+mkfifo "$scratch/fifo" "$scratch/outfifo"
+exec 4<> "$scratch/fifo"
+exec 6<> "$scratch/outfifo" # holds the output pipe open, never reads it
+for ((i = 1; i <= 3000; i++)); do line "$i"; done > "$scratch/e.in"
+"$bin" --stats=none < "$scratch/fifo" > "$scratch/outfifo" 2> /dev/null 4>&- 6>&- &
+pid=$!
+bgpids="$bgpids $pid"
+cat "$scratch/e.in" >&4 &
+catpid=$!
+bgpids="$bgpids $catpid"
+sleep 0.5
+kill -TERM "$pid"
+kill -TERM "$pid" # the same request twice: still a clean stop wanted
+sleep 0.3
+alive_after_double=0
+kill -0 "$pid" 2> /dev/null && alive_after_double=1
+sleep 1
+kill -TERM "$pid"
+wait_for 3000 '! kill -0 "$pid"'
+wait "$pid"
+st=$?
+kill "$catpid" 2> /dev/null
+exec 4>&- 6>&-
+if [ "$alive_after_double" -eq 1 ] && [ "$st" -eq 143 ]; then
+    ok "(e) a double SIGTERM at once did not kill the stuck process; a second one 1.3 s later did (status 143)"
+else
+    fail "(e) stuck writer: alive after a double TERM: $alive_after_double (want 1), status after the later TERM $st (want 143)"
+fi
+
 printf '%d checks, %d failed\n' "$checks" "$failed"
 [ "$failed" -eq 0 ]
