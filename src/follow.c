@@ -64,6 +64,7 @@ struct source {
     bool is_retired;        /* a newer file took the name */
     bool is_midline;        /* see above */
     bool want_skip_partial; /* started at the end in mid-line: skip to '\n' */
+    bool want_flush;        /* truncated: hand out hold (and its '\n') first */
     bool has_read_error;    /* reported; reset when a read works */
 };
 
@@ -186,6 +187,7 @@ source_close(struct follow *f, struct source *s)
     s->hold_len = 0;
     s->is_midline = false;
     s->is_retired = false;
+    s->want_flush = false;
     /* A rotation may have waited for this source to go. */
     f->want_check = true;
 }
@@ -204,8 +206,8 @@ last_newline(const char *buf, size_t len)
  * At the end of s: a regular file smaller than what we read was truncated
  * (copytruncate, or deleted and recreated under the same inode number):
  * go back to its start. Returns true when there is something new to read.
- * The held partial line stays: after copytruncate its writer continues
- * the line at offset 0.
+ * The held partial line is not continued by what the file holds now: it
+ * goes out as it is, with a '\n', before anything else (RC-04, mtail).
  */
 static bool
 check_truncated(struct follow *f, const char *path, struct source *s)
@@ -226,21 +228,56 @@ check_truncated(struct follow *f, const char *path, struct source *s)
     }
     s->offset = 0;
     s->want_skip_partial = false;
+    s->want_flush = s->hold_len > 0 || s->is_midline;
     f->st.truncations++;
     return true;
+}
+
+/*
+ * Hand out the held partial line of s as it is, plus a '\n' when want_nl
+ * (something else follows, which must not continue this line). Sets *done
+ * once all of it went out.
+ */
+static size_t
+source_flush(struct source *s, char *buf, size_t cap, bool want_nl, bool *done)
+{
+    const size_t n = s->hold_len < cap ? s->hold_len : cap;
+
+    memcpy(buf, s->hold, n);
+    memmove(s->hold, s->hold + n, s->hold_len - n);
+    s->hold_len -= n;
+    *done = false;
+    if (s->hold_len > 0 || (want_nl && n == cap)) {
+        s->is_midline = true;
+        return n;
+    }
+    *done = true;
+    s->is_midline = false;
+    if (want_nl) {
+        buf[n] = '\n';
+        return n + 1;
+    }
+    return n;
 }
 
 /*
  * Whole lines of s into buf[0..cap): reads until a '\n' arrives or the
  * file ends for now. Hands out a line without its end only when it is
  * longer than FOLLOW_HOLD_MAX or cap is too small for it, and then sets
- * is_midline. Returns 0 when s has nothing complete to give.
+ * is_midline. After a truncation, the held partial line goes out first.
+ * Returns 0 when s has nothing complete to give.
  */
 static size_t
 source_take(struct follow *f, const char *path, struct source *s, char *buf,
             size_t cap)
 {
     for (;;) {
+        if (s->want_flush) {
+            bool done;
+            const size_t k = source_flush(s, buf, cap, true, &done);
+            s->want_flush = !done;
+            return k;
+        }
         const size_t h = s->hold_len;
         if (h >= cap) {
             memcpy(buf, s->hold, cap);
@@ -295,33 +332,6 @@ source_take(struct follow *f, const char *path, struct source *s, char *buf,
         }
         /* No line end yet: read on, up to FOLLOW_HOLD_MAX. */
     }
-}
-
-/*
- * Hand out the held partial line of s as it is, plus a '\n' when want_nl
- * (something else follows, which must not continue this line). Sets *done
- * once all of it went out.
- */
-static size_t
-source_flush(struct source *s, char *buf, size_t cap, bool want_nl, bool *done)
-{
-    const size_t n = s->hold_len < cap ? s->hold_len : cap;
-
-    memcpy(buf, s->hold, n);
-    memmove(s->hold, s->hold + n, s->hold_len - n);
-    s->hold_len -= n;
-    *done = false;
-    if (s->hold_len > 0 || (want_nl && n == cap)) {
-        s->is_midline = true;
-        return n;
-    }
-    *done = true;
-    s->is_midline = false;
-    if (want_nl) {
-        buf[n] = '\n';
-        return n + 1;
-    }
-    return n;
 }
 
 /* Read from s; a retired file past its grace period ends at its EOF. */
@@ -504,6 +514,7 @@ open_cur(struct follow *f, struct slot *sl, uint64_t now, bool is_start,
     s->is_retired = false;
     s->is_midline = false;
     s->want_skip_partial = false;
+    s->want_flush = false;
     s->has_read_error = false;
     if (want_end && s->is_regular && st.st_size > 0) {
         char last;

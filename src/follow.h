@@ -44,7 +44,9 @@ void follow_free(struct follow *f);
  * nothing else does until its '\n'. After a rotation the old file is read
  * to its end first, and kept open 5 s for late writes; its unfinished
  * last line, if any, is then handed out with a '\n' added, so the new
- * file's first line does not continue it.
+ * file's first line does not continue it. Likewise when a file shrinks
+ * below what we read (copytruncate): its held unfinished line goes out at
+ * once, with a '\n' added, and the file is read again from its start.
  * Blocks while there is nothing new. Returns -1 with errno EINTR when a
  * signal interrupted the wait, and also after each idle second, so that a
  * caller checking a signal flag on EINTR sees a signal that arrived just

@@ -6,6 +6,9 @@
 # have come out once, in order, and the exit status must be 0. Also: -F
 # starts at the end, a partial line is held until its newline and flushed
 # as it is at SIGTERM, and -F on a quiet file stops within 1 s of SIGTERM.
+# RC-52: an appended line comes out tagged within 200 ms (median of 5).
+# RC-56: tail -n0 -F FILE | smtpclass --stats=json across a mv + create
+# rotation: lines in == lines_read, in order, exit 0 at EOF.
 #
 # usage: follow.sh SMTPCLASS_BINARY
 #
@@ -25,7 +28,7 @@ if [ ! -x "$bin" ] || [ -d "$bin" ]; then
     echo "$0: $bin: not an executable file" >&2
     exit 2
 fi
-for tool in date grep sed seq cmp cp mv ln rm sleep wc tr readlink; do
+for tool in date grep sed seq cmp cp mv ln rm sleep wc tr readlink sort tail mkfifo; do
     command -v "$tool" > /dev/null || { echo "$0: missing tool: $tool" >&2; exit 2; }
 done
 [ -d /proc/self/fd ] || { echo "$0: needs /proc" >&2; exit 2; }
@@ -306,6 +309,121 @@ elif [ -s "$d/out" ]; then
     fail "quiet: -F printed lines that were there before it started: $(head -c 200 "$d/out")"
 else
     ok "quiet: smtpclass -F on a quiet file stopped $stop_ms ms after SIGTERM, status 0"
+fi
+
+# ---------------------------------------------------------------------------
+# (c) Latency (RC-52): with smtpclass -F on a quiet file, one appended
+# bounce line must come out tagged soon, not sit in a stdio buffer. Five
+# appends; the output is polled every 10 ms (bash's clock: no fork), so
+# the figures are the program's, not the poll's.
+
+# Microseconds since the epoch, from bash itself.
+now_us() { local t=$EPOCHREALTIME; echo "${t/[.,]/}"; }
+
+d=$scratch/latency
+mkdir "$d" || exit 2
+: > "$d/mail.log"
+start_sc "$d/out" "$d/err" -F --stats=none "$d/mail.log"
+if ! wait_open "$pid" "$d/mail.log" 5000; then
+    fail "latency: smtpclass did not open the file within 5 s"
+    stop_sc
+else
+    lat=()
+    for i in 1 2 3 4 5; do
+        sleep 0.3 # let smtpclass go idle (blocked in its wait) first
+        t0=$(now_us)
+        printf '%s seq=%d\n' "$pfx" "$i" >> "$d/mail.log"
+        ms=-1
+        while :; do
+            t1=$(now_us)
+            if grep -qF -- "seq=$i"$'\t' "$d/out"; then
+                ms=$(((t1 - t0) / 1000))
+                break
+            fi
+            [ $((t1 - t0)) -ge 3000000 ] && break
+            sleep 0.01
+        done
+        lat+=("$ms")
+    done
+    stop_sc
+    figs=${lat[*]}
+    if [[ " $figs " == *" -1 "* ]]; then
+        fail "latency: a tagged line did not come out within 3 s of its append (ms, -1 = never: $figs); want median < 200 ms"
+    else
+        median=$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 3p)
+        if [ "$median" -lt 200 ]; then
+            ok "latency: append -> tagged line on the output took $figs ms, median $median ms (want median < 200 ms)"
+        else
+            fail "latency: append -> tagged line on the output took $figs ms, median $median ms (want median < 200 ms)"
+        fi
+    fi
+    [ "$st" -eq 0 ] || fail "latency: exit status $st after SIGTERM (want 0)"
+fi
+
+# ---------------------------------------------------------------------------
+# (d) Pipeline mode across a rotation (RC-56): tail -n0 -F FILE |
+# smtpclass --stats=json while the log is rotated logrotate-style (mv,
+# create, the writer reopens). A named pipe stands for the '|' so both
+# pids are known. GNU tail -F may take up to ~1 s to notice the rotation:
+# the old file is drained (seen on the output) before the mv, and the
+# lines after it are written slowly. Then tail is killed: smtpclass sees
+# EOF, exits 0, and its lines_read must equal the lines written.
+
+d=$scratch/tail_F
+mkdir "$d" || exit 2
+: > "$d/mail.log"
+mkfifo "$d/pipe" || exit 2
+tail -n0 -F "$d/mail.log" > "$d/pipe" 2> "$d/tail.err" 3>&- &
+tpid=$!
+bgpids="$bgpids $tpid"
+# Not start_sc: a background job's stdin would be /dev/null.
+"$sc" --stats=json < "$d/pipe" > "$d/out" 2> "$d/err" 3>&- &
+pid=$!
+bgpids="$bgpids $pid"
+seq_n=0
+exec 3>> "$d/mail.log"
+if ! wait_open "$tpid" "$d/mail.log" 5000; then
+    fail "tail -F: tail did not open the file within 5 s: $(head -c 300 "$d/tail.err")"
+else
+    sleep 0.3 # tail sets up its inotify watches after the open
+    put 30
+    wait_for "$d/out" "seq=$seq_n"$'\t' 5000 # tail drained the old file
+    mv "$d/mail.log" "$d/mail.log.1"
+    : > "$d/mail.log"
+    exec 3>> "$d/mail.log"
+    for ((j = 0; j < 15; j++)); do # slowly, about 1.5 s
+        seq_n=$((seq_n + 1))
+        printf '%s seq=%d\n' "$pfx" "$seq_n" >&3
+        sleep 0.1
+    done
+    put 30
+    wait_for "$d/out" "seq=$seq_n"$'\t' 5000
+fi
+exec 3>&-
+kill -TERM "$tpid" 2> /dev/null
+wait "$tpid" 2> /dev/null
+if wait_exit "$pid" 5000; then
+    wait "$pid"
+    st=$?
+else
+    kill -9 "$pid" 2> /dev/null
+    wait "$pid" 2> /dev/null
+    st=999
+fi
+seqs_of "$d/out" > "$scratch/got.seq"
+seq 1 "$seq_n" > "$scratch/want.seq"
+nin=$seq_n
+nout=$(wc -l < "$scratch/got.seq")
+nread=$(sed -n 's/^ *"lines_read": *\([0-9]*\).*/\1/p' "$d/err")
+printf '%d lines in / %s lines out across the tail -F rotation\n' "$nin" "${nread:-?}"
+if [ "$st" -ne 0 ]; then
+    fail "tail -F: smtpclass exit status $st at EOF (want 0); stderr: $(head -c 300 "$d/err")"
+elif [ "$nread" != "$nin" ]; then
+    fail "tail -F: $nin lines written, lines_read is '$nread' ($nout tagged lines out)"
+elif ! cmp -s "$scratch/want.seq" "$scratch/got.seq"; then
+    fail "tail -F: $nin lines written / $nout out, not the same lines in order: $(cmp "$scratch/want.seq" "$scratch/got.seq" 2>&1 | head -1)"
+else
+    ok "tail -F: $nin lines in / $nread lines read, $nout tagged out in order across a mv + create rotation; exit 0 at EOF"
 fi
 
 # ---------------------------------------------------------------------------

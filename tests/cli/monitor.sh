@@ -326,9 +326,18 @@ where=$(listening | tr '\n' ' ')
 exec 4>&-
 wait_exit "$pid2" 20 > /dev/null
 
-# Log throughput with 50 idle connections held open, against none.
+# Log throughput with 50 idle connections held open, against none. A run
+# whose smtpclass did not exit 0 (its random port was taken meanwhile) is
+# not a measurement: it is repeated, up to 3 times.
 throughput_run() { # IDLE: prints milliseconds to process the large log
-    local p f pid t0 t1 idle=""
+    local try ms
+    for try in 1 2 3; do
+        ms=$(throughput_try "$1") && break
+    done
+    echo "${ms:-999999}"
+}
+throughput_try() { # IDLE: prints milliseconds; fails if smtpclass failed
+    local p f pid t0 t1 st idle=""
     p=$(free_port)
     f=$scratch/a/tfifo
     rm -f "$f"
@@ -350,9 +359,11 @@ throughput_run() { # IDLE: prints milliseconds to process the large log
     cat "$big" >&5
     exec 5>&-
     wait_exit "$pid" 120 > /dev/null
+    st=$?
     t1=$(now_ms)
     [ -n "$idle" ] && { kill "$idle"; wait "$idle"; } 2> /dev/null
     echo $((t1 - t0))
+    [ "$st" -eq 0 ]
 }
 base_ms=$(throughput_run 0)
 idle_ms=$(throughput_run 1)
@@ -422,9 +433,99 @@ rc=$?
 [ $rc = 2 ] && [ -s "$b/nodir.err" ] && ok "(d) --stats-file in a missing directory: exit 2, '$(head -1 "$b/nodir.err")'" ||
     fail "(d) --stats-file in a missing directory: exit $rc, '$(head -c 300 "$b/nodir.err")'"
 
-# A reader parses the file 2000 times while it is rewritten (SIGUSR1 every
-# 10 ms, lines appended): every read is complete, has every family, and
-# lines_read_total never goes down. ls never shows another *.prom.
+# prom_reader FILE READS [REFFILE]: read FILE READS times in one awk (each
+# read opens the file, so it sees one version of it) and check every read:
+# complete (ends in a newline), every line parses, every family of
+# $want_families is there, and every series (name and labels) of the
+# reference set is there -- a file torn at a line boundary parses but
+# misses series. The reference set is REFFILE's, else that of the first
+# complete read. Counter series (_total, _count, _bucket, _sum) must not
+# decrease between reads. Every 100th read the directory of FILE must hold
+# one *.prom only; every 500th read goes through promtool. Prints:
+# reads short parse_errors missing_family missing_series decreases stray
+# promtool_runs promtool_errors versions ref_series [first missing series]
+prom_reader() {
+    awk -v f="$1" -v n="$2" -v reff="${3:-}" -v want="$want_families" \
+        -v dir="$(dirname "$1")" -v samp="$scratch/reader.sample" '
+        function readf(path,    rec, got, m, i, l, t) {
+            split("", have); split("", ser)
+            rec = ""; got = (getline rec < path); close(path)
+            complete = (got > 0 && substr(rec, length(rec), 1) == "\n")
+            bad = 0
+            m = split(rec, L, "\n")
+            if (m > 0 && L[m] == "") m--
+            for (i = 1; i <= m; i++) {
+                l = L[i]
+                if (l ~ /^# (HELP|TYPE) /) {
+                    if (substr(l, 3, 4) == "TYPE") { split(l, t, " "); have[t[3]] = 1 }
+                    continue
+                }
+                if (l !~ /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eE]+(Inf|NaN)?$/) { bad++; continue }
+                match(l, / [^ ]+$/)
+                ser[substr(l, 1, RSTART - 1)] = substr(l, RSTART + 1)
+            }
+            last = rec
+        }
+        BEGIN {
+            RS = "\001"
+            nw = split(want, w, " ")
+            if (reff != "") { readf(reff); for (k in ser) { ref[k] = 1; nref++ } }
+            prom_cmd = "promtool check metrics < \"" samp "\" > /dev/null 2>&1"
+            stray_cmd = "[ \"$(ls -a \"" dir "\" | grep -c \"[.]prom$\")\" = 1 ]"
+            for (r = 1; r <= n; r++) {
+                readf(f)
+                reads++
+                if (!complete) short++
+                if (bad) perr++
+                for (i = 1; i <= nw; i++) if (!(w[i] in have)) { mfam++; break }
+                if (nref == 0 && complete && !bad) for (k in ser) { ref[k] = 1; nref++ }
+                for (k in ref) if (!(k in ser)) { mser++; if (firstmiss == "") firstmiss = "read " r ": " k; break }
+                for (k in ser) {
+                    if (!(k in isc)) { name = k; sub(/\{.*/, "", name); isc[k] = (name ~ /_(total|count|bucket|sum)$/) }
+                    if (isc[k] && (k in prev) && ser[k] + 0 < prev[k] + 0) {
+                        dec++; if (firstdec == "") firstdec = "read " r ": " k " " prev[k] " -> " ser[k]
+                    }
+                }
+                split("", prev); for (k in ser) prev[k] = ser[k]
+                v = ser["smtpclass_last_write_timestamp_seconds"]
+                if (v != prevv) versions++
+                prevv = v
+                if (r % 100 == 0 && system(stray_cmd) != 0) stray++
+                if (r % 500 == 0) {
+                    printf "%s", last > samp; close(samp)
+                    pruns++
+                    if (system(prom_cmd) != 0) promerr++
+                }
+            }
+            printf "%d %d %d %d %d %d %d %d %d %d %d %s %s\n", reads, short, perr, mfam, mser, dec, stray,
+                pruns, promerr, versions, nref, (firstmiss == "" ? "-" : firstmiss), (firstdec == "" ? "" : "| " firstdec)
+        }'
+}
+
+want_families=$families
+# The reader itself finds planted faults: a file torn at a line boundary
+# (parses, misses series) and one torn mid-line (no final newline); a
+# complete file with other values is clean.
+cp "$prom" "$scratch/reader.full"
+head -n -3 "$scratch/reader.full" > "$b/torn.prom"
+read -r -a st1 <<< "$(prom_reader "$b/torn.prom" 3 "$scratch/reader.full")"
+head -c -3 "$scratch/reader.full" > "$b/torn.prom"
+read -r -a st2 <<< "$(prom_reader "$b/torn.prom" 3)"
+awk '$1 == "smtpclass_lines_read_total" { $2 = $2 - 1 } { print }' "$scratch/reader.full" > "$b/torn.prom"
+read -r -a st3 <<< "$(prom_reader "$b/torn.prom" 2 "$scratch/reader.full")"
+rm -f "$b/torn.prom"
+if [ "${st1[4]}" = 3 ] && [ "${st1[1]}" = 0 ] && [ "${st1[2]}" = 0 ] &&
+    [ "${st2[1]}" = 3 ] && [ "${st3[5]}" = 0 ] && [ "${st3[4]}" = 0 ]; then
+    ok "(b) the reader sees planted faults: 3/3 reads torn at a line boundary miss series (parse fine), 3/3 torn mid-line are short, a complete one is clean"
+else
+    fail "(b) the reader on planted faults: boundary tear '${st1[*]}', mid-line tear '${st2[*]}', control '${st3[*]}'"
+fi
+
+# A reader parses the file 10 000 times while it is rewritten (SIGUSR1
+# every 10 ms, lines appended until the reader is done): every read is
+# complete, parses, has every family and every series of the first
+# complete read, and no counter series goes down. ls never shows another
+# *.prom; every 500th read also passes promtool.
 (
     while :; do
         kill -USR1 "$bpid" 2> /dev/null || exit 0
@@ -432,47 +533,33 @@ rc=$?
     done
 ) &
 usr1=$!
+rm -f "$b/stop"
 (
-    for _ in $(seq 200); do cat "$sample" >> "$b/mail.log"; sleep 0.02; done
+    n=0
+    while [ ! -e "$b/stop" ]; do cat "$sample" >> "$b/mail.log"; n=$((n + 1)); sleep 0.02; done
+    echo "$n" > "$b/appended"
 ) &
 appender=$!
 bgpids="$bgpids $usr1 $appender"
-fed=$((fed + 200 * sample_lines))
-want_families=$families
-reads=0 parse_errors=0 short_reads=0 missing_reads=0 decreases=0 stray=0 prev=0
-for _ in $(seq 2000); do
-    # One awk reads the file once: the families, the counter, the checks.
-    res=$(awk -v want="$want_families" '
-        BEGIN { bad = 0; n = split(want, w, " "); for (i = 1; i <= n; i++) need[w[i]] = 1 }
-        /^# (HELP|TYPE) / { if ($2 == "TYPE") have[$3] = 1; next }
-        /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eE]+(Inf|NaN)?$/ {
-            if ($1 == "smtpclass_lines_read_total") lr = $2; next }
-        { bad++ }
-        END {
-            miss = 0; for (f in need) if (!(f in have)) miss++
-            printf "%d %d %s", bad, miss, (lr == "" ? -1 : lr)
-        }' "$prom" 2> /dev/null) || res="1 1 -1"
-    last=$(tail -c 1 "$prom" | od -An -c | tr -d ' ')
-    read -r bad miss lr <<< "$res"
-    reads=$((reads + 1))
-    [ "$last" = '\n' ] || short_reads=$((short_reads + 1))
-    [ "$bad" = 0 ] || parse_errors=$((parse_errors + 1))
-    [ "$miss" = 0 ] || missing_reads=$((missing_reads + 1))
-    [ "$lr" -ge "$prev" ] 2> /dev/null || decreases=$((decreases + 1))
-    prev=$lr
-    if [ $((reads % 100)) = 0 ]; then
-        n=$(ls -a "$b" | grep -c '\.prom$')
-        [ "$n" = 1 ] || stray=$((stray + 1))
-    fi
-done
+t0=$(now_ms)
+res=$(prom_reader "$prom" 10000)
+dt=$(($(now_ms) - t0))
+touch "$b/stop"
 kill "$usr1" 2> /dev/null
 wait "$usr1" 2> /dev/null
 wait_exit "$appender" 30 > /dev/null
-figure "(b) reader loop: $reads reads, $parse_errors parse errors, $short_reads short reads, $missing_reads with a family missing, $decreases decreases, $stray listings with a stray .prom"
-if [ $parse_errors = 0 ] && [ $short_reads = 0 ] && [ $missing_reads = 0 ] && [ $decreases = 0 ] && [ $stray = 0 ]; then
-    ok "(b) 2000 reads during rewrites: all complete and consistent"
+rm -f "$b/stop"
+appended=$(cat "$b/appended" 2> /dev/null || echo 0)
+rm -f "$b/appended"
+fed=$((fed + appended * sample_lines))
+read -r reads short_reads parse_errors missing_fam missing_ser decreases stray pruns prerr versions nref first <<< "$res"
+figure "(b) reader loop: $reads reads in $dt ms over $versions file versions ($appended sample copies appended), $parse_errors parse errors, $short_reads short reads, $missing_fam with a family missing, $missing_ser with a series missing (of $nref), $decreases counter decreases, $stray listings with a stray .prom, promtool $prerr errors in $pruns sampled reads"
+if [ "${reads:-0}" = 10000 ] && [ "$parse_errors" = 0 ] && [ "$short_reads" = 0 ] && [ "$missing_fam" = 0 ] &&
+    [ "$missing_ser" = 0 ] && [ "$decreases" = 0 ] && [ "$stray" = 0 ] && [ "$prerr" = 0 ] &&
+    [ "$pruns" = 20 ] && [ "$nref" -ge 20 ] && [ "$versions" -ge 20 ]; then
+    ok "(b) $reads reads during rewrites ($versions versions): 0 parse errors, 0 short reads, 0 missing-series reads ($nref series each), 0 decreases, promtool ok on $pruns"
 else
-    fail "(b) reads during rewrites: $parse_errors parse errors, $short_reads short, $missing_reads missing families, $decreases decreases, $stray stray"
+    fail "(b) reads during rewrites: $reads reads, $parse_errors parse errors, $short_reads short, $missing_fam missing families, $missing_ser missing series ($first), $decreases decreases, $stray stray, promtool $prerr/$pruns, $versions versions (want >= 20), $nref reference series"
 fi
 timeout 20 promtool check metrics < "$prom" > "$b/promtool" 2>&1 &&
     ok "(b) the file passes promtool after the rewrites" ||

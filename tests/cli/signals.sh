@@ -325,5 +325,178 @@ else
     fail "(e) stuck writer: alive after a double TERM: $alive_after_double (want 1), status after the later TERM $st (want 143)"
 fi
 
+# ---------------------------------------------------------------------------
+# (f) RC-68: end of input on stdin (the writer of a FIFO closes it): the
+#     lines are flushed, the final stats file is written at the end of
+#     input (no signal is sent, the interval is an hour), exit 0.
+
+mkdir "$scratch/f"
+n=300
+for ((i = 1; i <= n; i++)); do line "$i"; done > "$scratch/f.in"
+rm -f "$scratch/fifo"
+mkfifo "$scratch/fifo"
+"$bin" --stats-file="$scratch/f/x.prom" --stats=prometheus --stats-interval=3600 \
+    < "$scratch/fifo" > "$scratch/f.out" 2> "$scratch/f.err" &
+pid=$!
+bgpids="$bgpids $pid"
+exec 4> "$scratch/fifo"
+cat "$scratch/f.in" >&4
+sleep 0.3
+# Before EOF the file (if written at start) cannot count the lines yet.
+f_before=$(stats_lines "$scratch/f/x.prom" 2> /dev/null)
+exec 4>&- # EOF
+t0=$(now_ms)
+wait_for 5000 '! kill -0 "$pid"'
+if kill -0 "$pid" 2> /dev/null; then
+    kill -9 "$pid" 2> /dev/null
+    wait "$pid" 2> /dev/null
+    st=timeout
+else
+    wait "$pid"
+    st=$?
+fi
+t1=$(now_ms)
+f_out=$(wc -l < "$scratch/f.out")
+f_final=$(stats_lines "$scratch/f/x.prom" 2> /dev/null)
+if [ "$st" = 0 ] && [ "$f_out" = "$n" ] && [ "$f_final" = "$n" ] && [ "${f_before:-none}" != "$n" ]; then
+    ok "(f) EOF on a stdin FIFO: exit 0 after $((t1 - t0)) ms, $f_out tagged lines, final stats file lines_read_total $f_final (before EOF: ${f_before:-no file})"
+else
+    fail "(f) EOF on a stdin FIFO: status $st, $f_out lines out (want $n), stats file lines_read_total '${f_final}' (want $n; before EOF '${f_before:-no file}'); stderr: $(head -c 200 "$scratch/f.err")"
+fi
+
+# ---------------------------------------------------------------------------
+# (g) RC-71: counters never decrease, per series, across stats-file
+#     snapshots and /metrics scrapes taken every ~100 ms while lines flow
+#     and three SIGHUP reloads (broken, good, broken) happen.
+#     RC-56: smtpclass_last_line_timestamp_seconds is the time of the last
+#     line, and stands still while no lines come.
+
+# mono_check FILE...: compare each counter series (name ending in _total,
+# _count, _bucket or _sum, labels included) of each file with its value in
+# the previous non-empty file. Prints: FILES COMPARISONS SERIES DECREASES,
+# then the first decreases.
+mono_check() {
+    awk '
+        FNR == 1 {
+            files++
+            if (files > 1) { split("", prev); for (k in cur) prev[k] = cur[k] }
+            split("", cur)
+        }
+        /^#/ || NF == 0 { next }
+        {
+            if (!match($0, / [^ ]+$/)) next
+            key = substr($0, 1, RSTART - 1); val = substr($0, RSTART + 1)
+            name = key; sub(/\{.*/, "", name)
+            if (name !~ /_(total|count|bucket|sum)$/) next
+            cur[key] = val; seen[key] = 1
+            if (files > 1 && (key in prev)) {
+                cmp++
+                if (val + 0 < prev[key] + 0) {
+                    dec++
+                    if (dec <= 5) msg = msg sprintf("\n  decreased in %s: %s %s -> %s", FILENAME, key, prev[key], val)
+                }
+            }
+        }
+        END { ns = 0; for (k in seen) ns++; printf "%d %d %d %d%s\n", files, cmp + 0, ns, dec + 0, msg }' "$@"
+}
+
+# The checker itself sees a decrease in one labelled series.
+printf 'a_total{x="1 2"} 5\nb_count 1\nc_gauge 9\n' > "$scratch/mono.1"
+printf 'a_total{x="1 2"} 4\nb_count 2\nc_gauge 1\n' > "$scratch/mono.2"
+read -r sf sc ss sd _ <<< "$(mono_check "$scratch/mono.1" "$scratch/mono.2" | head -1)"
+if [ "$sf $sc $ss $sd" = "2 2 2 1" ]; then
+    ok "(g) the monotonicity checker finds a planted decrease (1 of 2 comparisons)"
+else
+    fail "(g) the monotonicity checker on a planted decrease: '$sf $sc $ss $sd', want '2 2 2 1'"
+fi
+
+test_start=$(date +%s)
+mkdir "$scratch/g"
+rules_with greylisted
+: > "$scratch/g/mail.log"
+port=$(free_port)
+"$bin" -F --rules-add="$scratch/add" --listen="$port" \
+    --stats-file="$scratch/g/s.prom" --stats=prometheus --stats-interval=3600 \
+    "$scratch/g/mail.log" > "$scratch/g/out" 2> "$scratch/g/err" &
+pid=$!
+bgpids="$bgpids $pid"
+wait_for 30000 '[ -s "$scratch/g/s.prom" ] && scrape && [ -s "$scratch/scrape" ]'
+gfed=0
+gfeed() { # N lines into the followed file
+    local i
+    for ((i = 0; i < $1; i++)); do
+        gfed=$((gfed + 1))
+        line "$gfed"
+    done >> "$scratch/g/mail.log"
+}
+broken_rules() {
+    cat > "$scratch/add/custom.rules" <<'EOR'
+reason zorglub
+    category rate_limited
+    match    (?i)zorglub (frobnicated
+    example  451 4.0.0 zorglub frobnicated
+EOR
+}
+nsnap=40
+empty_snaps=0
+for ((i = 0; i < nsnap; i++)); do
+    case $i in
+    10) broken_rules; kill -HUP "$pid" ;;
+    20) rules_with rate_limited; kill -HUP "$pid" ;;
+    30) broken_rules; kill -HUP "$pid" ;;
+    esac
+    gfeed 3
+    kill -USR1 "$pid"
+    sleep 0.1
+    cp "$scratch/g/s.prom" "$scratch/g/file.$(printf %03d "$i")"
+    scrape
+    cp "$scratch/scrape" "$scratch/g/http.$(printf %03d "$i")"
+    [ -s "$scratch/g/file.$(printf %03d "$i")" ] && [ -s "$scratch/scrape" ] ||
+        empty_snaps=$((empty_snaps + 1))
+done
+for kind in file http; do
+    res=$(mono_check "$scratch/g/$kind".*)
+    read -r nf ncmp nser ndec <<< "$(head -1 <<< "$res")"
+    distinct=$(cat "$scratch/g/$kind".* | awk '$1 == "smtpclass_lines_read_total" { print $2 }' | sort -u | wc -l)
+    if [ "$nf" -ge 30 ] && [ "$ndec" = 0 ] && [ "$ncmp" -gt 0 ] && [ "$distinct" -ge 10 ] && [ "$empty_snaps" = 0 ]; then
+        ok "(g) $kind: $nf snapshots, $nser counter series, $ncmp per-series comparisons, 0 decreases ($distinct distinct lines_read_total values, 3 reloads)"
+    else
+        fail "(g) $kind: $nf snapshots (want >= 30, $empty_snaps empty), $nser series, $ncmp comparisons, $ndec decreases, $distinct distinct lines_read_total values$(tail -n +2 <<< "$res")"
+    fi
+done
+# The reloads really happened during the snapshots.
+last_http=$(ls "$scratch/g"/http.* | tail -1)
+g_rel=$(awk '$1 == "smtpclass_rules_reloads_total" { print $2 }' "$last_http")
+g_fail=$(awk '$1 == "smtpclass_rules_reload_failures_total" { print $2 }' "$last_http")
+g_rl=$(awk '$1 == "smtpclass_outcomes_by_category_total{category=\"rate_limited\"}" { print $2 }' "$last_http")
+if [ "$g_rel" = 1 ] && [ "$g_fail" = 2 ] && [ "${g_rl:-0}" -gt 0 ] 2> /dev/null; then
+    ok "(g) the snapshots span the reloads: reloads_total 1, reload_failures_total 2, $g_rl rate_limited lines after the good one"
+else
+    fail "(g) reloads during the snapshots: reloads_total '$g_rel' (want 1), reload_failures_total '$g_fail' (want 2), rate_limited '$g_rl' (want > 0)"
+fi
+
+# RC-56: the last-line timestamp once every line is counted, then 2 s idle.
+wait_for 10000 'scrape && [ "$(metric smtpclass_lines_read_total)" = "$gfed" ]'
+ts1=$(metric smtpclass_last_line_timestamp_seconds)
+now1=$(date +%s)
+sleep 2
+scrape
+ts2=$(metric smtpclass_last_line_timestamp_seconds)
+if awk -v t="$ts1" -v n="$now1" -v s="$test_start" 'BEGIN { d = n - t; if (d < 0) d = -d; exit !(t != "" && t + 0 >= s && d <= 5) }'; then
+    ok "(g) last_line_timestamp_seconds $ts1: within 5 s of now ($now1), not before the test start ($test_start)"
+else
+    fail "(g) last_line_timestamp_seconds '$ts1': now $now1, test start $test_start (want within 5 s of now and >= start)"
+fi
+if [ -n "$ts2" ] && [ "$ts2" = "$ts1" ]; then
+    ok "(g) after 2 s without lines last_line_timestamp_seconds has not moved ($ts2)"
+else
+    fail "(g) after 2 s without lines last_line_timestamp_seconds moved: '$ts1' -> '$ts2'"
+fi
+kill -TERM "$pid"
+wait_for 2000 '! kill -0 "$pid"'
+wait "$pid"
+st=$?
+[ "$st" = 0 ] && ok "(g) SIGTERM after the reloads: exit 0" || fail "(g) SIGTERM after the reloads: status $st"
+
 printf '%d checks, %d failed\n' "$checks" "$failed"
 [ "$failed" -eq 0 ]
