@@ -346,5 +346,5 @@ decomp_file_is_compressed(int fd)
     (void)decomp_read(d, &c, 1);
     const bool is_plain = decomp_kind_of(d) == DECOMP_PLAIN;
     decomp_free(d);
-    return lseek(fd, 0, SEEK_SET) == 0 && !is_plain;
+    return lseek(fd, 0, SEEK_SET) != 0 || !is_plain;
 }

@@ -49,9 +49,9 @@ ssize_t decomp_read(void *ctx, char *buf, size_t cap);
 enum decomp_kind decomp_kind_of(const struct decomp *d);
 
 /*
- * For a regular file at offset 0: true when it holds gzip or zstd (decided
- * as decomp_read() does); the offset is back at 0 afterwards. False for
- * anything that cannot seek.
+ * For a file at offset 0: true when it holds gzip or zstd (decided as
+ * decomp_read() does), or when its offset cannot go back to 0 (a byte was
+ * read: only a stream decoder may go on). False: plain, at offset 0.
  */
 bool decomp_file_is_compressed(int fd);
 

@@ -233,22 +233,6 @@ slot(const struct parallel *p, uint64_t seq)
 
 /* ---- the planner (main thread) -------------------------------------- */
 
-/*
- * True when fd holds gzip or zstd. decomp decides, as in run_input(); the
- * offset goes back to 0 for the decoder that reads the file for real.
- */
-static bool
-is_compressed(int fd)
-{
-    struct decomp *const d = decomp_new(fd);
-    char c;
-
-    (void)decomp_read(d, &c, 1);
-    const bool is_plain = decomp_kind_of(d) == DECOMP_PLAIN;
-    decomp_free(d);
-    return lseek(fd, 0, SEEK_SET) != 0 || !is_plain;
-}
-
 /* The first unit of f: a failure, a whole-file stream, or a first range. */
 static void
 plan_file(struct parallel *p, struct pfile *f, struct unit *u)
@@ -275,7 +259,7 @@ plan_file(struct parallel *p, struct pfile *f, struct unit *u)
         return;
     }
     if (fstat(f->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        is_compressed(f->fd)) {
+        decomp_file_is_compressed(f->fd)) {
         u->kind = UNIT_STREAM;
         return;
     }

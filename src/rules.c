@@ -69,32 +69,37 @@ struct loader {
     struct ruleset *rs;
 };
 
+static void SC_PRINTF(4, 0) vreport(struct loader *ld, const char *file,
+                                    unsigned line, const char *fmt, va_list ap)
+{
+    char msg[512];
+
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    if (ld->report != NULL)
+        ld->report(ld->report_ctx, file, line, msg);
+}
+
+/* A problem: the rules do not load. */
 static void SC_PRINTF(4, 5) problem(struct loader *ld, const char *file,
                                     unsigned line, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
 
-    va_start(ap, fmt);
-    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     ld->n_problems++;
-    if (ld->report != NULL)
-        ld->report(ld->report_ctx, file, line, msg);
+    va_start(ap, fmt);
+    vreport(ld, file, line, fmt, ap);
+    va_end(ap);
 }
 
 /* Reported like a problem, but the rules still load. */
 static void SC_PRINTF(4, 5) warning(struct loader *ld, const char *file,
                                     unsigned line, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
 
     va_start(ap, fmt);
-    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
+    vreport(ld, file, line, fmt, ap);
     va_end(ap);
-    if (ld->report != NULL)
-        ld->report(ld->report_ctx, file, line, msg);
 }
 
 static bool
