@@ -13,9 +13,7 @@
 #
 # usage: reliability.sh SMTPCLASS_BINARY
 #
-# Prints one line per check: ok, FAIL, XFAIL (a known defect, reported,
-# does not fail the run), XPASS (a known defect that is gone: turn the
-# check into a plain one) or skip. Exits 1 if a check failed, 2 on a
+# Prints one line per check: ok, FAIL or skip. Exits 1 if a check failed, 2 on a
 # usage error or a missing tool. Needs jq, perl, cmp, timeout, mkfifo,
 # gzip, zstd; uses /usr/bin/time, python3, setpriv and prlimit when there.
 
@@ -70,17 +68,6 @@ checks=0
 ok() { checks=$((checks + 1)); printf 'ok    %s\n' "$*"; }
 fail() { checks=$((checks + 1)); failed=$((failed + 1)); printf 'FAIL  %s\n' "$*"; }
 skip() { printf 'skip  %s\n' "$*"; }
-# A known defect, reported to the lead: XFAIL while it fails, XPASS once
-# fixed. Neither fails the run.
-known() { # STATUS(0 = passes) NAME...
-    local st=$1
-    shift
-    if [ "$st" -eq 0 ]; then
-        printf 'XPASS %s (known defect fixed: make this a plain check)\n' "$*"
-    else
-        printf 'XFAIL %s\n' "$*"
-    fi
-}
 # A plain check from a status: ok when 0, FAIL otherwise.
 check() { # STATUS NAME...
     local st=$1
@@ -625,9 +612,9 @@ st=$?
 
 lap "RC-26"
 # ---------------------------------------------------------------------------
-# RC-27 the input is also the output: GNU grep refuses (exit 2). Known
-# defect: smtpclass reads its own output back until the disk is full.
-# Bounded here by a 10 MB file size limit and a 5 s timeout.
+# RC-27 the input is also the output: refused with exit 2, like GNU grep
+# (without the check it would read its own output back until the disk is
+# full: bounded here by a 10 MB file size limit and a 5 s timeout).
 
 cp "$sample" "$scratch/in/self.log"
 (ulimit -f 10240; timeout 5 "$sc" --stats=none < "$scratch/in/self.log" >> "$scratch/in/self.log" 2> "$scratch/self.err") 2> /dev/null
@@ -748,7 +735,7 @@ hazard "RC-40 (*NO_JIT) loads" 0 "$(rule_dir nojit '(*NO_JIT)^(a+)+$' aaaa)"
 hazard "RC-40 (*CR) newline verb loads" 0 "$(rule_dir crverb '(*CR)^crverb probe$' 'crverb probe')"
 hazard "RC-40 (?C1) callout loads, no callout runs" 0 "$(rule_dir callout '^callout(?C1) probe' 'callout probe')"
 # RC-33: a rule that matches every line steals the built-in examples, which
-# test-rules reports; a plain run gives no warning (known, reported).
+# test-rules reports; a plain run warns at load with file:line.
 d=$(rule_dir empty 'x*' x)
 timeout 30 "$sc" test-rules "$d" > /dev/null 2> "$scratch/hz.err"
 st=$?
@@ -845,7 +832,7 @@ redos() { # NAME MATCH EXAMPLE HOSTILE-LINE BENIGN-LINE N WANT-LIMIT(1|0)
         worst_us=$per
         worst_what=$name
     fi
-    # One warning per rule: with -j N each worker warned (known, reported).
+    # One warning per rule for the whole process, whatever -j is.
     local nwarn ndup
     # A (*NO_JIT) rule is announced once at load (RC-40): not a limit warning.
     grep -v 'regex runs without the JIT' "$scratch/redos.err" > "$scratch/redos.lim"
@@ -902,7 +889,7 @@ nerr=$(grep -c . "$scratch/flood.err")
 lap "RC-91"
 # ---------------------------------------------------------------------------
 # RC-12 control characters in a diagnostic: a file name with ESC and \001
-# must not reach the terminal raw. Known defect (reported).
+# must not reach the terminal raw (msg.c writes them as \xNN).
 
 name=$(printf 'evil\033[31mred\001name.log')
 timeout 20 "$sc" --stats=none "$scratch/in/$name" > /dev/null 2> "$scratch/esc.err"

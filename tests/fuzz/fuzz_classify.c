@@ -1,7 +1,8 @@
 /*
  * fuzz_classify.c: the whole per-line pipeline (logline → match → smtpcode
  * → classify) with the built-in rules, on each line of the input
- * (RELIABILITY RC-34..39, RC-42 differential, RC-49).
+ * (RELIABILITY RC-34..39, RC-49; a prefilter-vs-plain differential, not the
+ * JIT-vs-interpreter one of RC-42, which tests/unit/test_jitdiff.c does).
  *
  * Every line is an exact-size heap buffer. Invariants (abort() on
  * violation):
