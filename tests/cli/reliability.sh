@@ -745,6 +745,16 @@ st=$?
 timeout 30 "$sc" --rules-add="$d" -c --stats=none "$scratch/in/probe.log" > /dev/null 2> "$scratch/empty.err"
 grep -q "probe.rules:1: event 'probe_empty': regex can match the empty string" "$scratch/empty.err"
 check $? "RC-33 --rules-add with a pattern that matches every line warns at load, with file:line ($(head -c 150 "$scratch/empty.err"))"
+# The same for a reason rule without an event or class scope ("match ^"
+# scoped to an event is how the built-in rules say "all of them": no
+# warning for those, which the run of the built-in rules above shows).
+d=$scratch/rules/empty_reason
+mkdir -p "$d"
+printf 'reason probe_empty_reason\n    category spam_detected\n    match    (?:spam)?\n    example  550 5.7.1 spam\n' > "$d/probe.rules"
+timeout 30 "$sc" --rules-add="$d" -c --stats=none "$scratch/in/probe.log" > /dev/null 2> "$scratch/empty_reason.err"
+grep -q "probe.rules:3: reason 'probe_empty_reason': regex can match the empty string" "$scratch/empty_reason.err" &&
+    [ "$(grep -c . "$scratch/empty_reason.err")" -eq 1 ]
+check $? "RC-33 an unscoped reason rule that matches every text warns at load, once, with file:line ($(head -c 150 "$scratch/empty_reason.err"))"
 d=$(rule_dir nojit_warn '(*NO_JIT)^nojit probe$' 'nojit probe')
 timeout 30 "$sc" --rules-add="$d" -c --stats=none "$scratch/in/probe.log" > /dev/null 2> "$scratch/nojit.err"
 grep -q "probe.rules:3: event 'probe_nojit_warn': regex runs without the JIT" "$scratch/nojit.err"
