@@ -80,25 +80,8 @@ now_ms() { date +%s%3N; }
 lap_t=$(now_ms)
 lap() { local t; t=$(now_ms); printf '      (%s...: %d ms)\n' "$1" $((t - lap_t)); lap_t=$t; }
 
-# Lines as smtpclass counts them: newlines, plus a final line without one.
-count_lines() {
-    local n
-    n=$(wc -l < "$1")
-    if [ -s "$1" ] && [ "$(tail -c 1 "$1" | od -An -tx1 | tr -d ' \n')" != "0a" ]; then
-        n=$((n + 1))
-    fi
-    echo "$n"
-}
-
-# The tags removed: from the last TAB followed by "class=" to the end of
-# the line, keeping a trailing '\r' (tags go before it). As formats.sh.
-strip_tags() {
-    perl -pe 'if (/\A(.*)\t(class=[^\t\n]*)(\n?)\z/s) {
-                  my ($p, $t, $nl) = ($1, $2, $3);
-                  my $cr = ($t =~ /\r\z/) ? "\r" : "";
-                  $_ = $p . $cr . $nl;
-              }'
-}
+# count_lines, strip_tags
+. "$here/lib.sh"
 
 # Run a command (redirected by the caller) and measure it: sets m_rc,
 # m_ms (wall time) and m_kib (peak RSS), and keeps the largest RSS seen in
