@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "xalloc.h"
 
@@ -19,6 +20,7 @@ matcher_use_prefilter(struct matcher *m, const struct prefilter *pf)
     m->pf = pf;
     m->pf_scratch = prefilter_scratch_new(pf);
     m->reason_hits = xcalloc(prefilter_reason_words(pf) + 1, sizeof(uint64_t));
+    m->claim_hits = xcalloc(prefilter_claim_words(pf) + 1, sizeof(uint64_t));
 }
 
 void
@@ -36,7 +38,7 @@ matcher_init(struct matcher *m, const struct ruleset *rs)
     (void)pcre2_set_heap_limit(m->mctx, MATCH_HEAP_LIMIT_KIB);
     if (m->jit_stack != NULL)
         pcre2_jit_stack_assign(m->mctx, NULL, m->jit_stack);
-    m->last_mta = -1;
+    matcher_forget_programs(m);
 }
 
 void
@@ -47,6 +49,7 @@ matcher_fini(struct matcher *m)
     pcre2_jit_stack_free(m->jit_stack);
     prefilter_scratch_free(m->pf_scratch);
     free(m->reason_hits);
+    free(m->claim_hits);
     memset(m, 0, sizeof(*m));
 }
 
@@ -75,11 +78,41 @@ group_span(const struct matcher *m, struct span subject, int group)
                      ov[2 * group + 1] - ov[2 * group]);
 }
 
+void
+matcher_forget_programs(struct matcher *m)
+{
+    for (size_t i = 0; i < MATCH_PROGRAM_SLOTS; i++)
+        m->programs[i].program_len = 0;
+    m->cur_daemon = NULL;
+    m->cur_daemon_len = 0;
+}
+
+/* The MTA whose program regex takes prog, its daemon into daemon[]. */
+static int
+mta_of_program(struct matcher *m, struct span prog, char *daemon,
+               size_t *daemon_len)
+{
+    const struct ruleset *const rs = m->rs;
+
+    *daemon_len = 0;
+    for (size_t i = 0; i < rs->n_mtas; i++) {
+        const struct mta_def *const mta = &rs->mtas[i];
+        if (mta->program_re == NULL || !matcher_exec(m, mta->program_re, prog))
+            continue;
+        const struct span d = group_span(m, prog, mta->daemon_group);
+        if (d.p != NULL && d.len <= MATCH_DAEMON_MAX) {
+            memcpy(daemon, d.p, d.len);
+            *daemon_len = d.len;
+        }
+        return (int)i;
+    }
+    return (int)rs->generic_mta;
+}
+
 /*
- * The MTA of a program tag, and its daemon in cur_daemon_len (bytes in
- * last_daemon). Lines come in runs of the same program, so the last
- * program's answer is cached; a line without a program must not disturb
- * that cache.
+ * The MTA of a line, and its daemon in cur_daemon. A line with a program
+ * tag is looked up in the program cache first; one without is claimed by
+ * the first MTA whose `line` pattern matches it.
  */
 static int
 find_mta(struct matcher *m, const struct logline *ll)
@@ -88,14 +121,17 @@ find_mta(struct matcher *m, const struct logline *ll)
     const struct span prog = ll->program;
 
     if (prog.len == 0) {
-        m->cur_daemon_len = 0; /* the cache stays for the next tagged line */
+        m->cur_daemon_len = 0;
         /*
          * Logs of their own (CSV, records, rspamd's and Haraka's files):
          * claimed by shape, before the Exim main.log shape they may share
          * a time stamp with.
          */
+        if (m->pf != NULL)
+            prefilter_claims(m->pf, m->pf_scratch, ll->msg, m->claim_hits);
         for (size_t i = 0; i < rs->n_mtas; i++)
             if (rs->mtas[i].line_re != NULL &&
+                (m->pf == NULL || (m->claim_hits[i / 64] >> (i % 64) & 1)) &&
                 matcher_exec(m, rs->mtas[i].line_re, ll->msg))
                 return (int)i;
         if (ll->shape == SHAPE_EXIM)
@@ -104,35 +140,24 @@ find_mta(struct matcher *m, const struct logline *ll)
                     return (int)i;
         return (int)rs->generic_mta;
     }
-    if (m->last_mta >= 0 && prog.len == m->last_program_len &&
-        memcmp(prog.p, m->last_program, prog.len) == 0) {
-        m->cur_daemon_len = m->last_daemon_len;
-        return m->last_mta;
+    if (prog.len > MATCH_PROGRAM_MAX) {
+        m->cur_daemon = m->daemon_buf;
+        return mta_of_program(m, prog, m->daemon_buf, &m->cur_daemon_len);
     }
-
-    int found = (int)rs->generic_mta;
-    m->last_daemon_len = 0;
-    for (size_t i = 0; i < rs->n_mtas; i++) {
-        const struct mta_def *const mta = &rs->mtas[i];
-        if (mta->program_re == NULL || !matcher_exec(m, mta->program_re, prog))
-            continue;
-        found = (int)i;
-        const struct span d = group_span(m, prog, mta->daemon_group);
-        if (d.p != NULL && d.len <= sizeof(m->last_daemon)) {
-            memcpy(m->last_daemon, d.p, d.len);
-            m->last_daemon_len = d.len;
-        }
-        break;
+    struct program_slot *const slot =
+        &m->programs[XXH3_64bits(prog.p, prog.len) & (MATCH_PROGRAM_SLOTS - 1)];
+    if (slot->program_len != prog.len ||
+        memcmp(slot->program, prog.p, prog.len) != 0) {
+        size_t daemon_len;
+        slot->mta =
+            (uint16_t)mta_of_program(m, prog, slot->daemon, &daemon_len);
+        slot->daemon_len = (uint8_t)daemon_len;
+        memcpy(slot->program, prog.p, prog.len);
+        slot->program_len = (uint8_t)prog.len;
     }
-    m->cur_daemon_len = m->last_daemon_len;
-    if (prog.len <= sizeof(m->last_program)) {
-        memcpy(m->last_program, prog.p, prog.len);
-        m->last_program_len = prog.len;
-        m->last_mta = found;
-    } else {
-        m->last_mta = -1;
-    }
-    return found;
+    m->cur_daemon = slot->daemon;
+    m->cur_daemon_len = slot->daemon_len;
+    return slot->mta;
 }
 
 static bool
@@ -141,7 +166,7 @@ daemon_allowed(const struct matcher *m, const struct event_rule *r)
     if (r->daemons == NULL)
         return true;
     for (size_t i = 0; r->daemons[i] != NULL; i++)
-        if (span_eq_str(span_make(m->last_daemon, m->cur_daemon_len),
+        if (span_eq_str(span_make(m->cur_daemon, m->cur_daemon_len),
                         r->daemons[i]))
             return true;
     return false;

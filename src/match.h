@@ -24,6 +24,23 @@ struct match_result {
     struct span group[GRP_COUNT]; /* .p == NULL when the group did not set */
 };
 
+/*
+ * A log interleaves a few dozen program tags (postfix/smtpd, postfix/qmgr,
+ * exim, sendmail ...): a direct-mapped cache keyed by the tag's hash saves
+ * the program regexes of every MTA on all but a tag's first line.
+ */
+#define MATCH_PROGRAM_SLOTS 64 /* a power of two */
+#define MATCH_PROGRAM_MAX 64   /* longer tags are not cached */
+#define MATCH_DAEMON_MAX 32
+
+struct program_slot {
+    uint8_t program_len; /* 0: empty slot */
+    uint8_t daemon_len;
+    uint16_t mta;
+    char program[MATCH_PROGRAM_MAX];
+    char daemon[MATCH_DAEMON_MAX];
+};
+
 struct matcher {
     const struct ruleset *rs;
     pcre2_match_data *md;
@@ -37,17 +54,19 @@ struct matcher {
     const struct prefilter *pf;           /* optional, borrowed */
     struct prefilter_scratch *pf_scratch; /* owned when pf is set */
     uint64_t *reason_hits;                /* owned when pf is set */
-    /* Cache of the last program tag → MTA, since lines come in runs. */
-    char last_program[64];
-    size_t last_program_len;
-    int last_mta;
-    char last_daemon[32];
-    size_t last_daemon_len; /* the cached program's daemon */
-    size_t cur_daemon_len;  /* the current line's daemon (0: none) */
+    uint64_t *claim_hits;                 /* owned when pf is set */
+    /* Program tag → MTA and daemon (matcher_forget_programs empties it). */
+    struct program_slot programs[MATCH_PROGRAM_SLOTS];
+    char daemon_buf[MATCH_DAEMON_MAX]; /* the daemon of an uncached tag */
+    const char *cur_daemon;            /* the current line's daemon */
+    size_t cur_daemon_len;             /* 0: none */
 };
 
 /* Set up for rs (borrowed; must outlive the matcher): the plain path. */
 void matcher_init(struct matcher *m, const struct ruleset *rs);
+
+/* Empty the program tag cache, as a fresh matcher has it. */
+void matcher_forget_programs(struct matcher *m);
 
 /*
  * Use pf (built from the same ruleset; borrowed, must outlive the matcher)

@@ -26,6 +26,10 @@ struct prefilter {
     size_t n_words;
     uint64_t *always;       /* reason rules Hyperscan could not compile */
     unsigned *reason_of_id; /* database id → reason rule index */
+    hs_database_t *claims;  /* the MTAs' `line` patterns */
+    size_t n_claim_words;
+    uint64_t *claim_always; /* MTAs whose `line` Hyperscan could not take */
+    unsigned *mta_of_id;    /* claims database id → MTA index */
 };
 
 struct prefilter_scratch {
@@ -154,44 +158,77 @@ build_gate(struct prefilter *pf)
     return all;
 }
 
+/*
+ * One prefilter-mode database over n optional patterns (NULL: none): bit i
+ * of *always is set for a pattern that cannot be judged (NULL, or refused
+ * by Hyperscan), *index_of maps database ids back to i.
+ */
 static void
-build_reasons(struct prefilter *pf)
+build_filter(const char *const *patterns, size_t n, hs_database_t **db,
+             size_t *n_words, uint64_t **always, unsigned **index_of)
 {
-    const struct ruleset *const rs = pf->rs;
-    const size_t n = rs->n_reasons;
     const char **pats = xcalloc(n ? n : 1, sizeof(*pats));
     unsigned *flags = xcalloc(n ? n : 1, sizeof(*flags));
     unsigned *ids = xcalloc(n ? n : 1, sizeof(*ids));
     bool *failed = xcalloc(n ? n : 1, sizeof(*failed));
     size_t m = 0;
 
-    pf->n_words = (n + 63) / 64;
-    pf->always = xcalloc(pf->n_words ? pf->n_words : 1, sizeof(uint64_t));
-    pf->reason_of_id = xcalloc(n ? n : 1, sizeof(unsigned));
+    *n_words = (n + 63) / 64;
+    *always = xcalloc(*n_words ? *n_words : 1, sizeof(uint64_t));
+    *index_of = xcalloc(n ? n : 1, sizeof(unsigned));
     for (size_t i = 0; i < n; i++) {
-        const struct reason_rule *const r = &rs->reasons[i];
-        if (r->pattern == NULL) {
-            pf->always[i / 64] |= 1ull << (i % 64);
+        if (patterns[i] == NULL) {
+            (*always)[i / 64] |= 1ull << (i % 64);
             continue;
         }
-        pats[m] = r->pattern;
+        pats[m] = patterns[i];
         flags[m] = HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
         ids[m] = (unsigned)m;
-        pf->reason_of_id[m] = (unsigned)i;
+        (*index_of)[m] = (unsigned)i;
         m++;
     }
-    if (m > 0 && compile_all(pats, flags, ids, m, &pf->reasons, failed) != 0)
+    if (m > 0 && compile_all(pats, flags, ids, m, db, failed) != 0)
         for (size_t j = 0; j < m; j++)
             failed[j] = true;
     for (size_t j = 0; j < m; j++)
         if (failed[j]) {
-            const unsigned i = pf->reason_of_id[j];
-            pf->always[i / 64] |= 1ull << (i % 64);
+            const unsigned i = (*index_of)[j];
+            (*always)[i / 64] |= 1ull << (i % 64);
         }
     free(pats);
     free(flags);
     free(ids);
     free(failed);
+}
+
+static void
+build_reasons(struct prefilter *pf)
+{
+    const struct ruleset *const rs = pf->rs;
+    const char **pats = xcalloc(rs->n_reasons + 1, sizeof(*pats));
+
+    for (size_t i = 0; i < rs->n_reasons; i++)
+        pats[i] = rs->reasons[i].pattern;
+    build_filter(pats, rs->n_reasons, &pf->reasons, &pf->n_words, &pf->always,
+                 &pf->reason_of_id);
+    free(pats);
+}
+
+/*
+ * Lines without a program tag are claimed by the first MTA whose `line`
+ * pattern matches; one scan narrows the PCRE2 runs to the MTAs that may.
+ */
+static void
+build_claims(struct prefilter *pf)
+{
+    const struct ruleset *const rs = pf->rs;
+    const char **pats = xcalloc(rs->n_mtas + 1, sizeof(*pats));
+
+    for (size_t i = 0; i < rs->n_mtas; i++)
+        pats[i] = rs->mtas[i].line_re != NULL ? rs->mtas[i].line_pattern : NULL;
+    build_filter(pats, rs->n_mtas, &pf->claims, &pf->n_claim_words,
+                 &pf->claim_always, &pf->mta_of_id);
+    free(pats);
 }
 
 struct prefilter *
@@ -205,6 +242,7 @@ prefilter_new(const struct ruleset *rs, struct sc_err *err)
     pf->rs = rs;
     pf->has_gate = build_gate(pf);
     build_reasons(pf);
+    build_claims(pf);
     return pf;
 }
 
@@ -215,8 +253,11 @@ prefilter_free(struct prefilter *pf)
         return;
     hs_free_database(pf->gate);
     hs_free_database(pf->reasons);
+    hs_free_database(pf->claims);
     free(pf->always);
     free(pf->reason_of_id);
+    free(pf->claim_always);
+    free(pf->mta_of_id);
     free(pf);
 }
 
@@ -228,7 +269,9 @@ prefilter_scratch_new(const struct prefilter *pf)
     if ((pf->gate != NULL &&
          hs_alloc_scratch(pf->gate, &s->hs) != HS_SUCCESS) ||
         (pf->reasons != NULL &&
-         hs_alloc_scratch(pf->reasons, &s->hs) != HS_SUCCESS))
+         hs_alloc_scratch(pf->reasons, &s->hs) != HS_SUCCESS) ||
+        (pf->claims != NULL &&
+         hs_alloc_scratch(pf->claims, &s->hs) != HS_SUCCESS))
         sc_die("out of memory");
     s->cap_starts = 1024;
     s->starts = xcalloc(s->cap_starts, sizeof(*s->starts));
@@ -346,45 +389,67 @@ prefilter_gate(const struct prefilter *pf, struct prefilter_scratch *s,
     return n;
 }
 
-struct reason_ctx {
-    const struct prefilter *pf;
+struct filter_ctx {
+    const unsigned *index_of;
     uint64_t *hits;
 };
 
 static int
-on_reason_match(unsigned id, unsigned long long from, unsigned long long to,
+on_filter_match(unsigned id, unsigned long long from, unsigned long long to,
                 unsigned flags, void *ctx)
 {
-    const struct reason_ctx *const rc = ctx;
+    const struct filter_ctx *const fc = ctx;
     (void)from;
     (void)to;
     (void)flags;
-    const unsigned i = rc->pf->reason_of_id[id];
-    rc->hits[i / 64] |= 1ull << (i % 64);
+    const unsigned i = fc->index_of[id];
+    fc->hits[i / 64] |= 1ull << (i % 64);
     return 0;
+}
+
+static void
+scan_filter(const hs_database_t *db, const unsigned *index_of,
+            const uint64_t *always, size_t n_words, struct prefilter_scratch *s,
+            struct span text, uint64_t *hits)
+{
+    struct filter_ctx fc = {index_of, hits};
+
+    memcpy(hits, always, n_words * sizeof(uint64_t));
+    if (db != NULL && hs_scan(db, text.len ? text.p : "", (unsigned)text.len, 0,
+                              s->hs, on_filter_match, &fc) != HS_SUCCESS)
+        sc_die("hyperscan: scan failed");
 }
 
 void
 prefilter_reasons(const struct prefilter *pf, struct prefilter_scratch *s,
                   struct span text, uint64_t *hits)
 {
-    struct reason_ctx rc = {pf, hits};
+    scan_filter(pf->reasons, pf->reason_of_id, pf->always, pf->n_words, s, text,
+                hits);
+}
 
-    (void)s;
-    memcpy(hits, pf->always, pf->n_words * sizeof(uint64_t));
-    if (pf->reasons != NULL &&
-        hs_scan(pf->reasons, text.len ? text.p : "", (unsigned)text.len, 0,
-                s->hs, on_reason_match, &rc) != HS_SUCCESS)
-        sc_die("hyperscan: scan failed");
+void
+prefilter_claims(const struct prefilter *pf, struct prefilter_scratch *s,
+                 struct span text, uint64_t *hits)
+{
+    scan_filter(pf->claims, pf->mta_of_id, pf->claim_always, pf->n_claim_words,
+                s, text, hits);
+}
+
+size_t
+prefilter_claim_words(const struct prefilter *pf)
+{
+    return pf->n_claim_words;
 }
 
 /*
- * Serialized form: magic, fingerprint, n_reasons, has_gate, the `always`
- * words, reason_of_id, then each database as (length, bytes); all integers
+ * Serialized form: magic, fingerprint, n_reasons, n_mtas, has_gate, the
+ * `always` words, reason_of_id, the `claim_always` words, mta_of_id, then
+ * each database (gate, reasons, claims) as (length, bytes); all integers
  * as little-endian-agnostic native uint64_t, since the bytes only ever go
  * back into the same build.
  */
-#define PREFILTER_MAGIC 0x31665070636d7473ull /* "stmcpPf1" */
+#define PREFILTER_MAGIC 0x32665070636d7473ull /* "stmcpPf2" */
 
 struct writer {
     char *buf;
@@ -429,12 +494,18 @@ prefilter_serialize(const struct prefilter *pf, uint64_t fingerprint,
     put_u64(&w, PREFILTER_MAGIC);
     put_u64(&w, fingerprint);
     put_u64(&w, n);
+    put_u64(&w, pf->rs->n_mtas);
     put_u64(&w, pf->has_gate);
     for (size_t i = 0; i < pf->n_words; i++)
         put_u64(&w, pf->always[i]);
     for (size_t i = 0; i < n; i++)
         put_u64(&w, pf->reason_of_id[i]);
-    if (put_db(&w, pf->gate) != 0 || put_db(&w, pf->reasons) != 0) {
+    for (size_t i = 0; i < pf->n_claim_words; i++)
+        put_u64(&w, pf->claim_always[i]);
+    for (size_t i = 0; i < pf->rs->n_mtas; i++)
+        put_u64(&w, pf->mta_of_id[i]);
+    if (put_db(&w, pf->gate) != 0 || put_db(&w, pf->reasons) != 0 ||
+        put_db(&w, pf->claims) != 0) {
         free(w.buf);
         sc_err_set(err, NULL, 0, "cannot serialize the Hyperscan databases");
         return -1;
@@ -479,11 +550,12 @@ prefilter_new_serialized(const struct ruleset *rs, uint64_t fingerprint,
                          const void *bytes, size_t len, struct sc_err *err)
 {
     struct reader_pos r = {bytes, len};
-    uint64_t magic, fp, n, has_gate;
+    uint64_t magic, fp, n, n_mtas, has_gate;
 
     if (hs_valid_platform() != HS_SUCCESS || !get_u64(&r, &magic) ||
         magic != PREFILTER_MAGIC || !get_u64(&r, &fp) || fp != fingerprint ||
-        !get_u64(&r, &n) || n != rs->n_reasons || !get_u64(&r, &has_gate)) {
+        !get_u64(&r, &n) || n != rs->n_reasons || !get_u64(&r, &n_mtas) ||
+        n_mtas != rs->n_mtas || !get_u64(&r, &has_gate)) {
         sc_err_set(err, NULL, 0, "embedded prefilter does not fit");
         return NULL;
     }
@@ -502,8 +574,20 @@ prefilter_new_serialized(const struct ruleset *rs, uint64_t fingerprint,
         if (ok)
             pf->reason_of_id[i] = (unsigned)v;
     }
+    pf->n_claim_words = ((size_t)n_mtas + 63) / 64;
+    pf->claim_always =
+        xcalloc(pf->n_claim_words ? pf->n_claim_words : 1, sizeof(uint64_t));
+    pf->mta_of_id = xcalloc(n_mtas ? (size_t)n_mtas : 1, sizeof(unsigned));
+    for (size_t i = 0; ok && i < pf->n_claim_words; i++)
+        ok = get_u64(&r, &pf->claim_always[i]);
+    for (size_t i = 0; ok && i < n_mtas; i++) {
+        uint64_t v;
+        ok = get_u64(&r, &v) && v < n_mtas;
+        if (ok)
+            pf->mta_of_id[i] = (unsigned)v;
+    }
     if (!ok || !get_db(&r, &pf->gate) || !get_db(&r, &pf->reasons) ||
-        r.left != 0) {
+        !get_db(&r, &pf->claims) || r.left != 0) {
         prefilter_free(pf);
         sc_err_set(err, NULL, 0, "embedded prefilter is damaged");
         return NULL;

@@ -1,12 +1,14 @@
 /*
  * prefilter.h: Hyperscan databases built from the ruleset, so that the
- * regex work per line does not grow with the number of rules. Two uses:
+ * regex work per line does not grow with the number of rules. Three uses:
  *  - the gate: one scan over a whole buffer of lines finds the lines that
  *    could carry an outcome (they contain an event rule's `need` literal or
  *    a code-like token); all other lines are counted and passed on without
  *    any per-line regex;
  *  - the reason filter: one scan of a diagnostic text gives the reason
  *    rules that could match; only those are confirmed with PCRE2.
+ *  - the claim filter: the same for the MTAs' `line` patterns, which
+ *    claim lines that carry no program tag.
  * Patterns are compiled in Hyperscan's prefilter mode, which may report
  * more than PCRE2 would match but never less, so results stay exact.
  */
@@ -78,5 +80,14 @@ void prefilter_reasons(const struct prefilter *pf, struct prefilter_scratch *s,
 
 /* Words of 64 bits needed for one bit per reason rule. */
 size_t prefilter_reason_words(const struct prefilter *pf);
+
+/*
+ * The MTAs whose `line` pattern may match text (a line without a program
+ * tag): sets bit i of hits (prefilter_claim_words() words) for each
+ * candidate MTA i, as prefilter_reasons() does for reason rules.
+ */
+void prefilter_claims(const struct prefilter *pf, struct prefilter_scratch *s,
+                      struct span text, uint64_t *hits);
+size_t prefilter_claim_words(const struct prefilter *pf);
 
 #endif

@@ -109,16 +109,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* Forget the program → MTA cache, as a fresh matcher has it. */
-static void
-reset_cache(struct matcher *m)
-{
-    m->last_mta = -1;
-    m->last_program_len = 0;
-    m->last_daemon_len = 0;
-    m->cur_daemon_len = 0;
-}
-
 static bool
 span_same(struct span a, struct span b)
 {
@@ -254,12 +244,12 @@ classify_one(const char *line, size_t len, uint8_t knob)
     classify_line(&g_filtered, s, WINDOW_DEFAULT, &other);
     check_same(&plain, &other, "with the reason prefilter");
 
-    reset_cache(&g_cold);
+    matcher_forget_programs(&g_cold);
     classify_line(&g_cold, s, WINDOW_DEFAULT, &other);
     check_same(&plain, &other, "with a cold MTA cache");
 
     /* What a gated-out line gets: the same prefix and MTA. */
-    reset_cache(&g_cold);
+    matcher_forget_programs(&g_cold);
     classify_line_without_outcome(&g_cold, s, WINDOW_DEFAULT, &other);
     CHECK(!other.has_outcome && other.category == CAT_NONE);
     CHECK(other.mta == plain.mta);
@@ -281,8 +271,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *const in = (const char *)data;
     size_t off = 0;
 
-    reset_cache(&g_plain);
-    reset_cache(&g_filtered);
+    matcher_forget_programs(&g_plain);
+    matcher_forget_programs(&g_filtered);
     for (unsigned n = 0; n < LINES_MAX && off <= size; n++) {
         const char *const nl = memchr(in + off, '\n', size - off);
         const size_t len = nl ? (size_t)(nl - (in + off)) : size - off;

@@ -121,8 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     size_t k = 0, n_lines = 0;
     /* Every input starts like a fresh stream: no cached program. */
-    g_m.last_mta = -1;
-    g_m.last_program_len = 0;
+    matcher_forget_programs(&g_m);
     for (size_t line = 0; line < len; n_lines++) {
         const char *const nl = memchr(block + line, '\n', len - line);
         CHECK(nl != NULL);
