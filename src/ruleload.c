@@ -40,6 +40,17 @@ load_rules(const struct opts *o, const char *check_dir)
     struct sc_err err;
     struct ruleset *rs = NULL;
     const char *const base = check_dir != NULL ? check_dir : o->rules_dir;
+    /*
+     * Explaining codes and merging snapshots match no line: they need the
+     * tables, and regexes only checked (not even that for the built-in
+     * rules, which the build checked).
+     */
+    const bool is_tables_only =
+        o->mode == MODE_EXPLAIN || o->mode == MODE_MERGE;
+    const unsigned flags = !is_tables_only ? 0
+                           : base == NULL && o->n_rules_add == 0
+                               ? RULES_LOAD_NO_REGEX
+                               : RULES_LOAD_NO_JIT;
     int rc = 0;
 
     if (base != NULL)
@@ -61,11 +72,12 @@ load_rules(const struct opts *o, const char *check_dir)
         memcpy(all, rules_embedded, rules_embedded_count * sizeof(*all));
         if (n_src > 0)
             memcpy(all + rules_embedded_count, src, n_src * sizeof(*src));
-        (void)rules_load(all, rules_embedded_count + n_src, &rs,
-                         report_rule_problem, NULL);
+        (void)rules_load_flags(all, rules_embedded_count + n_src, flags, &rs,
+                               report_rule_problem, NULL);
         free(all);
     } else {
-        (void)rules_load(src, n_src, &rs, report_rule_problem, NULL);
+        (void)rules_load_flags(src, n_src, flags, &rs, report_rule_problem,
+                               NULL);
     }
     rules_sources_free(src, n_src);
     return rs;

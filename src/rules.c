@@ -66,6 +66,7 @@ struct loader {
     rules_report_fn *report;
     void *report_ctx;
     unsigned n_problems;
+    unsigned flags; /* RULES_LOAD_* */
     struct ruleset *rs;
 };
 
@@ -220,6 +221,8 @@ compile_regex(struct loader *ld, const struct stanza *st, const struct field *f)
 {
     int errcode;
     PCRE2_SIZE erroff;
+    if ((ld->flags & RULES_LOAD_NO_REGEX) != 0)
+        return NULL;
     /* Byte mode: log lines are bytes, not text (RELIABILITY RC-39). */
     const uint32_t opts = PCRE2_NEVER_UTF | PCRE2_NEVER_BACKSLASH_C;
     pcre2_code *const re = pcre2_compile((PCRE2_SPTR)f->value, f->value_len,
@@ -235,9 +238,11 @@ compile_regex(struct loader *ld, const struct stanza *st, const struct field *f)
     /* JIT failure is not fatal: the interpreter gives the same results,
      * but a quadratic pattern costs seconds per long line there. */
     size_t jit_size = 0;
-    if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0 ||
-        pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit_size) != 0 ||
-        jit_size == 0)
+    const bool want_jit = (ld->flags & RULES_LOAD_NO_JIT) == 0;
+    if (want_jit &&
+        (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0 ||
+         pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jit_size) != 0 ||
+         jit_size == 0))
         warning(ld, st->file, f->line,
                 "%s '%s': regex runs without the JIT (slow on long lines)",
                 st->kind, st->name);
@@ -362,6 +367,7 @@ build_mta(struct loader *ld, const struct stanza *st)
                 m->daemon_group = -1;
         } else if (strcmp(f->key, "line") == 0 && m->line_re == NULL) {
             m->line_re = compile_regex(ld, st, f);
+            m->line_pattern = xmemdup0(f->value, f->value_len);
         } else if (strcmp(f->key, "shape") == 0) {
             if (strcmp(f->value, "exim") != 0)
                 problem(ld, st->file, f->line, "mta '%s': unknown shape '%s'",
@@ -844,10 +850,18 @@ int
 rules_load(const struct rules_source *src, size_t n_src, struct ruleset **out,
            rules_report_fn *report, void *ctx)
 {
+    return rules_load_flags(src, n_src, 0, out, report, ctx);
+}
+
+int
+rules_load_flags(const struct rules_source *src, size_t n_src, unsigned flags,
+                 struct ruleset **out, rules_report_fn *report, void *ctx)
+{
     struct loader ld;
     struct ruleset *const rs = xcalloc(1, sizeof(*rs));
 
     memset(&ld, 0, sizeof(ld));
+    ld.flags = flags;
     ld.report = report;
     ld.report_ctx = ctx;
     ld.rs = rs;
@@ -895,6 +909,7 @@ rules_free(struct ruleset *rs)
         free(rs->mtas[i].name);
         pcre2_code_free(rs->mtas[i].program_re);
         pcre2_code_free(rs->mtas[i].line_re);
+        free(rs->mtas[i].line_pattern);
         free(rs->mtas[i].events);
     }
     free(rs->mtas);

@@ -105,6 +105,7 @@ struct mta_def {
     struct rule_origin origin;
     pcre2_code *program_re; /* NULL for generic */
     pcre2_code *line_re;    /* `line`: claims lines without a program */
+    char *line_pattern;     /* its source, for the prefilter */
     int daemon_group;       /* capture number of "daemon", or -1 */
     bool has_exim_shape;
     size_t *events; /* indices into ruleset.events, in order */
@@ -167,6 +168,19 @@ typedef void rules_report_fn(void *ctx, const char *file, unsigned line,
  */
 int rules_load(const struct rules_source *src, size_t n_src,
                struct ruleset **out, rules_report_fn *report, void *ctx);
+
+/*
+ * rules_load with flags, for modes that never match a line (explain,
+ * merge): RULES_LOAD_NO_JIT compiles (and so checks) every regex but
+ * leaves out the JIT, which is most of the start-up time;
+ * RULES_LOAD_NO_REGEX compiles no regex at all (every `re` stays NULL),
+ * for the built-in rules, which the build has checked already.
+ */
+#define RULES_LOAD_NO_JIT 1u
+#define RULES_LOAD_NO_REGEX 2u
+int rules_load_flags(const struct rules_source *src, size_t n_src,
+                     unsigned flags, struct ruleset **out,
+                     rules_report_fn *report, void *ctx);
 void rules_free(struct ruleset *rs);
 
 /*
