@@ -1,12 +1,18 @@
 /*
  * escape.c: untrusted bytes → JSON strings, Prometheus label values, logfmt
- * values and base64. Used by the exporters and the tagger, so it writes with
- * fwrite/putc only (no printf) and allocates nothing. It validates UTF-8
- * itself rather than trusting the locale: log lines are bytes.
+ * values and base64. Used by the exporters and the line formatters, so it
+ * writes with fwrite only (no printf) and allocates nothing. It validates
+ * UTF-8 itself rather than trusting the locale: log lines are bytes. The
+ * outbuf lets a formatter hand stdio a whole line in one fwrite.
  */
 #include "escape.h"
 
+#include <assert.h>
 #include <stddef.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char hex_digits[] = "0123456789abcdef";
 
@@ -152,22 +158,54 @@ logfmt_escape(unsigned char c, char *buf)
     }
 }
 
-static void
-put_bytes(FILE *out, const char *p, size_t len)
+/* Printable ASCII other than '"' and '\': plain in every format here. */
+static bool
+is_plain(unsigned char c)
 {
-    if (len > 0)
-        (void)fwrite(p, 1, len, out);
+    return c >= 0x20 && c < 0x7F && c != '"' && c != '\\';
 }
 
 /*
- * Write s, escaping ASCII through esc and replacing each byte that is not
+ * The index of the first byte at or after i that is not plain. Most of a
+ * log line is plain, so with SSE2 whole 16-byte blocks are tested at once;
+ * the scalar loop finds the byte within the first block that fails.
+ */
+static size_t
+skip_plain(const unsigned char *p, size_t i, size_t len)
+{
+#ifdef __SSE2__
+    /* Signed compare: bytes from 0x80 up are negative, so one compare
+     * catches both control bytes and non-ASCII. */
+    const __m128i space = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7F);
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+
+    for (; len - i >= 16; i += 16) {
+        const __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        const __m128i bad = _mm_or_si128(
+            _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)),
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                         _mm_cmpeq_epi8(v, backslash)));
+        if (_mm_movemask_epi8(bad) != 0)
+            break;
+    }
+#endif
+    while (i < len && is_plain(p[i]))
+        i++;
+    return i;
+}
+
+/*
+ * Append s, escaping ASCII through esc and replacing each byte that is not
  * part of valid UTF-8 by U+FFFD (or by \xNN when is_invalid_hex). Bytes that
- * need no change are written in runs, one fwrite per run. Write errors are
- * left in ferror(out) for the caller. Returns true when a byte was replaced.
+ * need no change are appended in runs, one copy per run. Returns true when
+ * a byte was replaced.
  */
 static bool
-write_escaped(FILE *out, struct span s, ascii_escape_fn *esc,
-              bool is_invalid_hex)
+append_escaped(struct outbuf *b, struct span s, ascii_escape_fn *esc,
+               bool is_invalid_hex)
 {
     const unsigned char *const p = (const unsigned char *)s.p;
     size_t run_start = 0;
@@ -175,11 +213,7 @@ write_escaped(FILE *out, struct span s, ascii_escape_fn *esc,
     bool is_replaced = false;
 
     while (i < s.len) {
-        /* Printable ASCII other than '"' and '\\' never needs escaping in
-         * any of the formats: skip such runs without a call per byte. */
-        while (i < s.len && p[i] >= 0x20 && p[i] < 0x7F && p[i] != '"' &&
-               p[i] != '\\')
-            i++;
+        i = skip_plain(p, i, s.len);
         if (i == s.len)
             break;
         const size_t n = utf8_valid_len(p + i, s.len - i);
@@ -205,30 +239,54 @@ write_escaped(FILE *out, struct span s, ascii_escape_fn *esc,
             for (size_t j = 0; j < k; j++)
                 buf[j] = replacement[j];
         }
-        put_bytes(out, s.p + run_start, i - run_start);
-        put_bytes(out, buf, k);
+        outbuf_put(b, s.p + run_start, i - run_start);
+        outbuf_put(b, buf, k);
         i++;
         run_start = i;
     }
-    put_bytes(out, s.p + run_start, s.len - run_start);
+    outbuf_put(b, s.p + run_start, s.len - run_start);
     return is_replaced;
 }
 
 bool
+escape_json_append(struct outbuf *b, struct span s)
+{
+    outbuf_putc(b, '"');
+    const bool is_replaced = append_escaped(b, s, json_escape, false);
+    outbuf_putc(b, '"');
+    return is_replaced;
+}
+
+bool
+escape_json_append_chars(struct outbuf *b, struct span s)
+{
+    return append_escaped(b, s, json_escape, false);
+}
+
+/*
+ * Each FILE writer in this file appends to an outbuf on its stack, so
+ * a string costs stdio one fwrite however many escapes it holds.
+ */
+bool
 escape_json_write(FILE *out, struct span s)
 {
-    bool is_replaced;
+    struct outbuf b;
 
-    (void)putc('"', out);
-    is_replaced = write_escaped(out, s, json_escape, false);
-    (void)putc('"', out);
+    outbuf_init(&b, out);
+    const bool is_replaced = escape_json_append(&b, s);
+    outbuf_flush(&b);
     return is_replaced;
 }
 
 bool
 escape_json_chars(FILE *out, struct span s)
 {
-    return write_escaped(out, s, json_escape, false);
+    struct outbuf b;
+
+    outbuf_init(&b, out);
+    const bool is_replaced = escape_json_append_chars(&b, s);
+    outbuf_flush(&b);
+    return is_replaced;
 }
 
 bool
@@ -247,7 +305,7 @@ escape_is_utf8(struct span s)
 }
 
 void
-escape_base64_write(FILE *out, struct span s)
+escape_base64_append(struct outbuf *b, struct span s)
 {
     static const char alphabet[] =
         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -260,7 +318,7 @@ escape_base64_write(FILE *out, struct span s)
         const unsigned long v =
             (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
         if (len == sizeof buf) {
-            put_bytes(out, buf, len);
+            outbuf_put(b, buf, len);
             len = 0;
         }
         buf[len++] = alphabet[(v >> 18) & 0x3F];
@@ -268,26 +326,40 @@ escape_base64_write(FILE *out, struct span s)
         buf[len++] = alphabet[(v >> 6) & 0x3F];
         buf[len++] = alphabet[v & 0x3F];
     }
-    put_bytes(out, buf, len);
+    outbuf_put(b, buf, len);
     if (s.len - i == 1) {
         const unsigned long v = (unsigned long)p[i] << 16;
         const char tail[4] = {alphabet[(v >> 18) & 0x3F],
                               alphabet[(v >> 12) & 0x3F], '=', '='};
-        put_bytes(out, tail, sizeof tail);
+        outbuf_put(b, tail, sizeof tail);
     } else if (s.len - i == 2) {
         const unsigned long v =
             (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8;
         const char tail[4] = {alphabet[(v >> 18) & 0x3F],
                               alphabet[(v >> 12) & 0x3F],
                               alphabet[(v >> 6) & 0x3F], '='};
-        put_bytes(out, tail, sizeof tail);
+        outbuf_put(b, tail, sizeof tail);
     }
+}
+
+void
+escape_base64_write(FILE *out, struct span s)
+{
+    struct outbuf b;
+
+    outbuf_init(&b, out);
+    escape_base64_append(&b, s);
+    outbuf_flush(&b);
 }
 
 void
 escape_prom_label_write(FILE *out, struct span s)
 {
-    (void)write_escaped(out, s, prom_escape, false);
+    struct outbuf b;
+
+    outbuf_init(&b, out);
+    (void)append_escaped(&b, s, prom_escape, false);
+    outbuf_flush(&b);
 }
 
 /* Printable ASCII other than space, '"', '=' and '\'. */
@@ -305,19 +377,39 @@ is_logfmt_bare(struct span s)
 }
 
 void
-escape_logfmt_write(FILE *out, struct span s)
+escape_logfmt_append(struct outbuf *b, struct span s)
 {
     if (is_logfmt_bare(s)) {
-        put_bytes(out, s.p, s.len);
+        outbuf_put(b, s.p, s.len);
         return;
     }
-    (void)putc('"', out);
-    (void)write_escaped(out, s, logfmt_escape, true);
-    (void)putc('"', out);
+    outbuf_putc(b, '"');
+    (void)append_escaped(b, s, logfmt_escape, true);
+    outbuf_putc(b, '"');
+}
+
+void
+escape_logfmt_append_chars(struct outbuf *b, struct span s)
+{
+    (void)append_escaped(b, s, logfmt_escape, true);
+}
+
+void
+escape_logfmt_write(FILE *out, struct span s)
+{
+    struct outbuf b;
+
+    outbuf_init(&b, out);
+    escape_logfmt_append(&b, s);
+    outbuf_flush(&b);
 }
 
 void
 escape_logfmt_chars(FILE *out, struct span s)
 {
-    (void)write_escaped(out, s, logfmt_escape, true);
+    struct outbuf b;
+
+    outbuf_init(&b, out);
+    escape_logfmt_append_chars(&b, s);
+    outbuf_flush(&b);
 }

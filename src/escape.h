@@ -1,7 +1,8 @@
 /*
  * escape.h: writing untrusted bytes into structured text. JSON strings per
  * RFC 8259, Prometheus label values, and logfmt values. Every function takes
- * an explicit length; NUL bytes are data.
+ * an explicit length; NUL bytes are data. The line formatters append to an
+ * outbuf (one fwrite per line); the exporters write to a FILE.
  */
 #ifndef SMTPCLASS_ESCAPE_H
 #define SMTPCLASS_ESCAPE_H
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "outbuf.h"
 #include "span.h"
 
 /*
@@ -25,11 +27,16 @@ bool escape_json_write(FILE *out, struct span s);
  */
 bool escape_json_chars(FILE *out, struct span s);
 
+/* escape_json_write and escape_json_chars, appending to b. */
+bool escape_json_append(struct outbuf *b, struct span s);
+bool escape_json_append_chars(struct outbuf *b, struct span s);
+
 /* True when s is valid UTF-8 (overlongs, surrogates, > U+10FFFF invalid). */
 bool escape_is_utf8(struct span s);
 
 /* Write s as standard base64 (RFC 4648, with padding), no quotes. */
 void escape_base64_write(FILE *out, struct span s);
+void escape_base64_append(struct outbuf *b, struct span s);
 
 /*
  * Write s as a Prometheus label value without the quotes: '\' '"' and
@@ -50,5 +57,9 @@ void escape_logfmt_write(FILE *out, struct span s);
  * escape_logfmt_write does for quoted values.
  */
 void escape_logfmt_chars(FILE *out, struct span s);
+
+/* escape_logfmt_write and escape_logfmt_chars, appending to b. */
+void escape_logfmt_append(struct outbuf *b, struct span s);
+void escape_logfmt_append_chars(struct outbuf *b, struct span s);
 
 #endif

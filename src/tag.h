@@ -21,8 +21,4 @@ void tag_write_piece(FILE *out, const struct line_piece *pc,
                      const struct outcome *o, const struct ruleset *rs,
                      enum rules_lang lang);
 
-/* Write the tags alone (" \t" not included): "class=... explain=\"...\"". */
-void tag_write_tags(FILE *out, const struct outcome *o,
-                    const struct ruleset *rs, enum rules_lang lang);
-
 #endif

@@ -291,3 +291,201 @@ Test(escape, logfmt_quotes_valid_multibyte_and_copies_it)
 {
     assert_writes(W_LOGFMT, "caf\xC3\xA9", "\"caf\xC3\xA9\"");
 }
+
+/* ---- outbuf and the append escapers ------------------------------- */
+
+/* A memory stream and where its bytes land; see mem_open / mem_close. */
+struct mem {
+    FILE *f;
+    char *buf;
+    size_t len;
+};
+
+static void
+mem_open(struct mem *m)
+{
+    m->buf = NULL;
+    m->len = 0;
+    m->f = open_memstream(&m->buf, &m->len);
+    cr_assert_not_null(m->f);
+}
+
+static void
+mem_close(struct mem *m)
+{
+    cr_assert_eq(0, fclose(m->f));
+}
+
+Test(escape, buf_holds_bytes_until_flush)
+{
+    struct mem m;
+    struct outbuf b;
+
+    mem_open(&m);
+    outbuf_init(&b, m.f);
+    outbuf_puts(&b, "class=");
+    outbuf_putc(&b, 'x');
+    cr_assert_eq(0, fflush(m.f));
+    cr_assert_eq((size_t)0, m.len);
+    outbuf_flush(&b);
+    cr_assert_eq(0, fflush(m.f));
+    cr_assert_eq((size_t)7, m.len);
+    cr_assert_arr_eq("class=x", m.buf, 7);
+    outbuf_flush(&b); /* empty: writes nothing */
+    mem_close(&m);
+    cr_assert_eq((size_t)7, m.len);
+    free(m.buf);
+}
+
+Test(escape, buf_keeps_order_across_its_capacity)
+{
+    /* Small pieces that cross the capacity many times, then pieces larger
+     * than the buffer (written around it) between small ones. */
+    enum { N = 3 * OUTBUF_CAP + 7, BIG = 2 * OUTBUF_CAP + 3 };
+    static char big[BIG];
+    static char want[2 * N + 2 * BIG + 2];
+    size_t want_len = 0;
+    struct mem m;
+    struct outbuf b;
+
+    for (size_t i = 0; i < BIG; i++)
+        big[i] = (char)('A' + i % 26);
+    mem_open(&m);
+    outbuf_init(&b, m.f);
+    for (size_t i = 0; i < N; i++) {
+        const char c = (char)('a' + i % 26);
+        outbuf_putc(&b, c);
+        want[want_len++] = c;
+    }
+    outbuf_put(&b, big, BIG);
+    memcpy(want + want_len, big, BIG);
+    want_len += BIG;
+    outbuf_putc(&b, '|');
+    want[want_len++] = '|';
+    outbuf_put(&b, big, OUTBUF_CAP); /* exactly the capacity */
+    memcpy(want + want_len, big, OUTBUF_CAP);
+    want_len += OUTBUF_CAP;
+    outbuf_put(&b, NULL, 0);
+    for (size_t i = 0; i < N; i += 3) {
+        outbuf_put(&b, big + i % 100, 3);
+        memcpy(want + want_len, big + i % 100, 3);
+        want_len += 3;
+    }
+    outbuf_flush(&b);
+    mem_close(&m);
+    cr_assert_eq(want_len, m.len);
+    cr_assert_arr_eq(want, m.buf, want_len);
+    free(m.buf);
+}
+
+/*
+ * Each byte that needs care, at every offset of the first 16-byte blocks:
+ * the block scan must stop at it wherever it falls, and the plain bytes on
+ * both sides must come through.
+ */
+Test(escape, json_finds_special_byte_at_every_offset)
+{
+    static const struct {
+        char in;
+        const char *out;
+        bool is_replaced;
+    } cases[] = {
+        {'"', "\\\"", false},       {'\\', "\\\\", false},
+        {'\0', "\\u0000", false},   {'\x1f', "\\u001f", false},
+        {'\x7f', "\\u007f", false}, {'\x80', FFFD, true},
+        {'\xff', FFFD, true},
+    };
+
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (size_t pos = 0; pos < 40; pos++) {
+            char in[48];
+            char want[64];
+            const size_t out_len = strlen(cases[c].out);
+
+            memset(in, 'a', sizeof in);
+            in[pos] = cases[c].in;
+            memset(want, 'a', sizeof want);
+            want[0] = '"';
+            memcpy(want + 1 + pos, cases[c].out, out_len);
+            want[1 + sizeof in + out_len - 1] = '"';
+            const size_t want_len = sizeof in + out_len + 1;
+
+            struct output o = run(W_JSON, in, sizeof in);
+            cr_assert_eq(want_len, o.len, "case %zu at %zu", c, pos);
+            cr_assert_arr_eq(want, o.buf, o.len, "case %zu at %zu", c, pos);
+            cr_assert_eq(cases[c].is_replaced, o.is_replaced);
+            free(o.buf);
+        }
+    }
+}
+
+Test(escape, json_copies_long_valid_utf8_across_blocks)
+{
+    /* Multibyte sequences straddle the 16-byte blocks and the buffer. */
+    enum { N = OUTBUF_CAP };
+    static char in[3 * N];
+
+    for (size_t i = 0; i < N; i++)
+        memcpy(in + 3 * i, "\xE2\x82\xAC", 3);
+    struct output o = run(W_JSON, in, sizeof in);
+    cr_assert_eq(sizeof in + 2, o.len);
+    cr_assert_arr_eq(in, o.buf + 1, sizeof in);
+    cr_assert_eq(false, o.is_replaced);
+    free(o.buf);
+}
+
+/* The append escapers write what the FILE ones write, after what b holds. */
+Test(escape, append_escapers_match_file_writers)
+{
+    enum { LEN = 3 * OUTBUF_CAP + 11 };
+    static char in[LEN];
+    static const char pool[] = "ab \"\\\n\r\t\x01\x7f\xC3\xA9\xFF\xE2\x82=";
+
+    for (size_t i = 0; i < LEN; i++)
+        in[i] = pool[(i * 7 + i / 5) % (sizeof pool - 1)];
+    const struct span s = span_make(in, LEN);
+
+    for (int w = 0; w < 5; w++) {
+        struct mem file;
+        struct mem app;
+        struct outbuf b;
+        bool file_flag = false;
+        bool app_flag = false;
+
+        mem_open(&file);
+        mem_open(&app);
+        outbuf_init(&b, app.f);
+        outbuf_puts(&b, "prefix:");
+        switch (w) {
+        case 0:
+            file_flag = escape_json_write(file.f, s);
+            app_flag = escape_json_append(&b, s);
+            break;
+        case 1:
+            file_flag = escape_json_chars(file.f, s);
+            app_flag = escape_json_append_chars(&b, s);
+            break;
+        case 2:
+            escape_logfmt_write(file.f, s);
+            escape_logfmt_append(&b, s);
+            break;
+        case 3:
+            escape_logfmt_chars(file.f, s);
+            escape_logfmt_append_chars(&b, s);
+            break;
+        default:
+            escape_base64_write(file.f, s);
+            escape_base64_append(&b, s);
+            break;
+        }
+        outbuf_flush(&b);
+        mem_close(&file);
+        mem_close(&app);
+        cr_assert_eq(file_flag, app_flag, "writer %d", w);
+        cr_assert_eq(file.len + 7, app.len, "writer %d", w);
+        cr_assert_arr_eq("prefix:", app.buf, 7);
+        cr_assert_arr_eq(file.buf, app.buf + 7, file.len, "writer %d", w);
+        free(file.buf);
+        free(app.buf);
+    }
+}
