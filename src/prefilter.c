@@ -12,6 +12,10 @@
 #include <string.h>
 #include <xxhash.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "smtpcode.h"
 #include "xalloc.h"
 
@@ -304,6 +308,30 @@ prefilter_reason_words(const struct prefilter *pf)
     return pf->n_words;
 }
 
+/*
+ * The start of the line holding byte at (not before floor). Hits sit a
+ * line's length after its start, so 16 bytes are looked at per step.
+ */
+static size_t
+line_start(const char *p, size_t at, size_t floor)
+{
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    while (at >= floor + 16) {
+        const __m128i v =
+            _mm_loadu_si128((const __m128i *)(const void *)(p + at - 16));
+        const unsigned mask =
+            (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+        if (mask != 0)
+            return at - 16 + (size_t)(32 - __builtin_clz(mask));
+        at -= 16;
+    }
+#endif
+    while (at > floor && p[at - 1] != '\n')
+        at--;
+    return at;
+}
+
 /* Mark the line holding the byte before `to`; skip further hits in it. */
 static int
 on_gate_match(unsigned id, unsigned long long from, unsigned long long to,
@@ -319,8 +347,7 @@ on_gate_match(unsigned id, unsigned long long from, unsigned long long to,
     size_t start = (size_t)to - (to > 0 ? 1 : 0);
     if (start < s->line_end)
         start = s->line_end;
-    while (start > s->line_end && s->block.p[start - 1] != '\n')
-        start--;
+    start = line_start(s->block.p, start, s->line_end);
     const char *const nl =
         memchr(s->block.p + to, '\n', s->block.len - (size_t)to);
     s->line_end = nl ? (size_t)(nl - s->block.p) + 1 : s->block.len;
@@ -331,15 +358,6 @@ on_gate_match(unsigned id, unsigned long long from, unsigned long long to,
     }
     s->starts[s->n_starts++] = start;
     return 0;
-}
-
-/* The start of the line holding byte at (not before floor). */
-static size_t
-line_start(const char *p, size_t at, size_t floor)
-{
-    while (at > floor && p[at - 1] != '\n')
-        at--;
-    return at;
 }
 
 size_t
