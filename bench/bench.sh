@@ -377,11 +377,17 @@ ir_empty=n/a ir_small=n/a ir_per_line=n/a ir_per_byte=n/a
 CG_FILE=$(gen_file 2M)
 cg_bytes=$(wc -c < "$CG_FILE")
 cg_lines=$(wc -l < "$CG_FILE")
-callgrind_ir() { # input -> instructions executed (Ir)
+callgrind_ir() { # input [smtpclass options...] -> instructions executed (Ir)
+    local input=$1
+    shift
     valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.out" \
-        "$SC" -c "$1" > /dev/null 2> "$TMP/cg.err" || true
+        "$SC" -c "$@" "$input" > /dev/null 2> "$TMP/cg.err" || true
     awk '/^(summary|totals):/ { print $2; exit }' "$TMP/cg.out"
 }
+ir_net_per_line() { # IR_INPUT IR_EMPTY -> instructions per line of CG_FILE
+    awk -v a="$1" -v b="$2" -v n="$cg_lines" 'BEGIN { printf "%.0f", (a - b) / n }'
+}
+ir_rules_1=n/a ir_rules_x=n/a ir_rules_ratio=n/a
 if have valgrind; then
     note "callgrind on an empty input and on $(rel "$CG_FILE")"
     ir_empty=$(callgrind_ir /dev/null)
@@ -391,6 +397,18 @@ if have valgrind; then
             'BEGIN { printf "%.0f", (a - b) / n }')
         ir_per_byte=$(awk -v a="$ir_small" -v b="$ir_empty" -v n="$cg_bytes" \
             'BEGIN { printf "%.1f", (a - b) / n }')
+    fi
+    # Per-line work against the number of rules, free of timing noise.
+    note "callgrind with --rules rules/ and with the $((DUP + 1))x copy"
+    a=$(callgrind_ir "$CG_FILE" --rules "$ROOT/rules")
+    b=$(callgrind_ir /dev/null --rules "$ROOT/rules")
+    c=$(callgrind_ir "$CG_FILE" --rules "$RULES_X")
+    d=$(callgrind_ir /dev/null --rules "$RULES_X")
+    if [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ]; then
+        ir_rules_1=$(ir_net_per_line "$a" "$b")
+        ir_rules_x=$(ir_net_per_line "$c" "$d")
+        ir_rules_ratio=$(awk -v x="$ir_rules_x" -v y="$ir_rules_1" \
+            'BEGIN { printf "%.2f", x / y }')
     fi
 fi
 
@@ -484,6 +502,14 @@ scale_row() { # NAME EMPTY_NAME LABEL N_REASONS
 scale_row rules_builtin rules_builtin0 "built-in rules (embedded)" "$n_reason"
 scale_row rules_1 rules_10 '`--rules rules/`' "$n_reason"
 scale_row rules_x rules_x0 "\`--rules COPY\` (each reason $((DUP + 1))x)" "$n_reason_x"
+echo
+echo "The same in instructions (callgrind, \`smtpclass -c\` on \`$(rel "$CG_FILE")\`, net of"
+echo "the same command on an empty input, per line), which machine noise does not move:"
+echo
+echo "| \`smtpclass -c\` with | reason stanzas | instructions per line | ratio |"
+echo "|---|--:|--:|--:|"
+echo "| \`--rules rules/\` | $n_reason | $ir_rules_1 | 1.00 |"
+echo "| \`--rules COPY\` | $n_reason_x | $ir_rules_x | $ir_rules_ratio |"
 echo
 echo "### Memory, start-up, instructions"
 echo

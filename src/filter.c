@@ -229,10 +229,17 @@ filter_run(const struct opts *o, struct ruleset *rs,
     const int out_flags = fcntl(STDOUT_FILENO, F_GETFL);
     if (out_flags >= 0 && (out_flags & O_NONBLOCK) != 0)
         (void)fcntl(STDOUT_FILENO, F_SETFL, out_flags & ~O_NONBLOCK);
+    /*
+     * glibc ignores the size when setvbuf gets no buffer and uses
+     * st_blksize (4 KiB on a pipe): one write, and one wake-up of the
+     * reader, per 4 KiB. Our own buffer makes it one per 256 KiB. It is
+     * static because stdout is flushed after main returns.
+     */
+    static char stdout_buf[1 << 18];
     if (o->want_line_buffered || isatty(STDOUT_FILENO))
         (void)setvbuf(stdout, NULL, _IOLBF, 0);
     else
-        (void)setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+        (void)setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
     if (o->stats_file != NULL || o->listen != NULL) {
         if ((fs.live = live_new(o, &err)) == NULL) {
             sc_warn_err(&err);
