@@ -14,7 +14,8 @@
 #include "run.h"
 
 /*
- * Default bytes per work unit of a plain file. The environment variable
+ * Default bytes per work unit of a plain file in count mode (a half of it
+ * for tagged output, a quarter for JSON). The environment variable
  * SMTPCLASS_UNIT_BYTES overrides it (for tests: tiny units put boundaries
  * everywhere).
  */
