@@ -19,7 +19,7 @@ fi
 # Benchmarks: hyperfine for timing, valgrind for instruction counts, GNU
 # time for peak RSS.
 if [ "${1:-}" = "--bench" ]; then
-    need_pkgs="$need_pkgs hyperfine valgrind time jq"
+    need_pkgs="$need_pkgs hyperfine valgrind time jq zstd"
 fi
 missing=
 for p in $need_pkgs; do
