@@ -13,6 +13,7 @@
 #include "classify.h"
 #include "match.h"
 #include "rules.h"
+#include "sample_files.h"
 
 /* Paths under tests/data: the shared corpus, then the per-MTA and
  * per-provider files (each "F" with its "F.expect"). */
@@ -54,22 +55,6 @@ static const char *const corpus_files[] = {
 enum field { F_MTA, F_EVENT, F_REPLY, F_ENHANCED, F_CATEGORY, F_COUNT };
 static const char *const field_names[F_COUNT] = {"mta", "event", "reply",
                                                  "enhanced", "category"};
-
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *const f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    const long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *const buf = malloc((size_t)n + 1);
-    cr_assert_eq((size_t)n, fread(buf, 1, (size_t)n, f));
-    buf[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* Split in place at '\n'; returns the number of lines (a final unterminated
  * line counts). */

@@ -434,7 +434,11 @@ Test(escape, json_copies_long_valid_utf8_across_blocks)
     free(o.buf);
 }
 
-/* The append escapers write what the FILE ones write, after what b holds. */
+/*
+ * Escaping into a buffer that already holds bytes, across three times its
+ * capacity, gives the same bytes as escaping into a fresh one (the FILE
+ * writers start each call with an empty buffer).
+ */
 Test(escape, append_escapers_match_file_writers)
 {
     enum { LEN = 3 * OUTBUF_CAP + 11 };

@@ -12,24 +12,8 @@
 #include <string.h>
 
 #include "msg.h"
+#include "sample_files.h"
 #include "rules.h" /* includes pcre2.h with the code unit width */
-
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *const f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    cr_assert_eq(0, fseek(f, 0, SEEK_END));
-    const long n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    char *const buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq((size_t)n, fread(buf, 1, (size_t)n, f));
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 /* Regexes of rs, in a flat list. */
 static size_t
@@ -74,12 +58,7 @@ Test(jitdiff, jit_and_interpreter_agree_on_every_sample_line, .timeout = 120)
     cr_assert_eq(n_re, n_jit, "%zu of %zu regexes have no JIT code",
                  n_re - n_jit, n_re);
 
-    cr_assert_eq(0,
-                 glob(SC_SOURCE_DIR "/tests/data/corpus/*.log", 0, NULL, &g));
-    cr_assert_eq(0, glob(SC_SOURCE_DIR "/tests/data/corpus/*.txt", GLOB_APPEND,
-                         NULL, &g));
-    cr_assert_eq(
-        0, glob(SC_SOURCE_DIR "/tests/data/*.log", GLOB_APPEND, NULL, &g));
+    glob_sample_logs(&g);
     pcre2_match_data *const a = pcre2_match_data_create(64, NULL);
     pcre2_match_data *const b = pcre2_match_data_create(64, NULL);
     size_t n_lines = 0, n_matches = 0;

@@ -15,25 +15,9 @@
 
 #include "logline.h"
 #include "msg.h"
+#include "sample_files.h"
 #include "prefilter.h"
 #include "rules.h" /* includes pcre2.h with the code unit width */
-
-static char *
-slurp(const char *path, size_t *len)
-{
-    FILE *const f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    cr_assert_eq(0, fseek(f, 0, SEEK_END));
-    const long n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    char *const buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq((size_t)n, fread(buf, 1, (size_t)n, f));
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
-}
 
 struct checker {
     const struct ruleset *rs;
@@ -113,12 +97,7 @@ Test(prefilter, never_rules_out_a_reason_pcre2_matches, .timeout = 120)
         for (size_t k = 0; k < ex->n; k++)
             check_text(&c, "example", span_make(ex->v[k].text, ex->v[k].len));
     }
-    cr_assert_eq(0,
-                 glob(SC_SOURCE_DIR "/tests/data/corpus/*.log", 0, NULL, &g));
-    cr_assert_eq(0, glob(SC_SOURCE_DIR "/tests/data/corpus/*.txt", GLOB_APPEND,
-                         NULL, &g));
-    cr_assert_eq(
-        0, glob(SC_SOURCE_DIR "/tests/data/*.log", GLOB_APPEND, NULL, &g));
+    glob_sample_logs(&g);
     for (size_t fi = 0; fi < g.gl_pathc; fi++) {
         size_t len;
         char *const buf = slurp(g.gl_pathv[fi], &len);
