@@ -137,13 +137,6 @@ finish(FILE *out)
 
 /* ---- label families ---- */
 
-static bool
-is_preset_class(unsigned cls)
-{
-    return cls == CLASS_SUCCESS || cls == CLASS_TRANSIENT ||
-           cls == CLASS_PERMANENT;
-}
-
 struct label_ctx {
     FILE *out;
     const char *key; /* "domain" or "relay" */
@@ -157,7 +150,7 @@ put_label_row(void *ctx_, const struct toplabels_row *row)
 
     for (unsigned cls = 0; cls < TOPLABELS_N_CLASSES; cls++) {
         char buf[NUM_BUF];
-        if (row->counts[cls] == 0 && !(row->is_other && is_preset_class(cls)))
+        if (!toplabels_row_shows_class(row, cls))
             continue;
         (void)fprintf(ctx->out, "%s    {\"%s\": ", ctx->is_first ? "\n" : ",\n",
                       ctx->key);
@@ -172,17 +165,13 @@ put_label_row(void *ctx_, const struct toplabels_row *row)
     return ferror(ctx->out) ? -1 : 0;
 }
 
-static const struct {
-    const char *array; /* the key of the array */
-    const char *key;   /* the key of the value in each row */
-    const char *name;  /* the family in "label_values_dropped" */
-} label_families[COUNTER_FAMILY_COUNT] = {
+const struct export_json_family export_json_families[COUNTER_FAMILY_COUNT] = {
     [COUNTER_FAMILY_RCPT_DOMAIN] = {"recipient_domains", "domain",
                                     "recipient_domain"},
     [COUNTER_FAMILY_RELAY] = {"relays", "relay", "relay"},
 };
 
-static const char *const drop_reasons[TOPLABELS_DROP_COUNT] = {
+const char *const export_json_drop_reasons[TOPLABELS_DROP_COUNT] = {
     [TOPLABELS_DROP_UNLABELLED] = "unlabelled",
     [TOPLABELS_DROP_INVALID] = "invalid",
 };
@@ -196,8 +185,8 @@ put_label_families(FILE *out, const struct counters *c)
         out, ",\n  \"top_n\": %u",
         toplabels_top_n(counters_labels(c, COUNTER_FAMILY_RCPT_DOMAIN)));
     for (unsigned f = 0; f < COUNTER_FAMILY_COUNT; f++) {
-        struct label_ctx ctx = {out, label_families[f].key, true};
-        (void)fprintf(out, ",\n  \"%s\": [", label_families[f].array);
+        struct label_ctx ctx = {out, export_json_families[f].key, true};
+        (void)fprintf(out, ",\n  \"%s\": [", export_json_families[f].array);
         if (toplabels_visit(counters_labels(c, f), put_label_row, &ctx,
                             dropped[f]) != 0)
             return -1;
@@ -209,8 +198,8 @@ put_label_families(FILE *out, const struct counters *c)
             (void)fprintf(out,
                           "%s\n    {\"family\": \"%s\", \"reason\": \"%s\", "
                           "\"count\": %" PRIu64 "}",
-                          f + d == 0 ? "" : ",", label_families[f].name,
-                          drop_reasons[d], dropped[f][d]);
+                          f + d == 0 ? "" : ",", export_json_families[f].name,
+                          export_json_drop_reasons[d], dropped[f][d]);
     (void)fputs("\n  ]", out);
     return ferror(out) ? -1 : 0;
 }

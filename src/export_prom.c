@@ -202,14 +202,6 @@ category_name_of(unsigned v)
 
 /* ---- label families ---- */
 
-/* Classes whose other row is always written, at 0 if need be. */
-static bool
-is_preset_class(unsigned cls)
-{
-    return cls == CLASS_SUCCESS || cls == CLASS_TRANSIENT ||
-           cls == CLASS_PERMANENT;
-}
-
 struct label_ctx {
     FILE *out;
     const char *family;
@@ -223,7 +215,7 @@ put_label_row(void *ctx_, const struct toplabels_row *row)
 
     for (unsigned cls = 0; cls < TOPLABELS_N_CLASSES; cls++) {
         char buf[NUM_BUF];
-        if (row->counts[cls] == 0 && !(row->is_other && is_preset_class(cls)))
+        if (!toplabels_row_shows_class(row, cls))
             continue;
         (void)fputs(ctx->family, ctx->out);
         (void)putc('{', ctx->out);

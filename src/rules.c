@@ -254,6 +254,16 @@ compile_regex(struct loader *ld, const struct stanza *st, const struct field *f)
     return re;
 }
 
+/* True when re (NULL: not compiled) can match the empty string. */
+static bool
+can_match_empty(const pcre2_code *re)
+{
+    uint32_t min_len = 1;
+    return re != NULL &&
+           pcre2_pattern_info(re, PCRE2_INFO_MINLENGTH, &min_len) == 0 &&
+           min_len == 0;
+}
+
 static void
 add_example(struct rule_examples *ex, const struct field *f, bool must_match)
 {
@@ -538,10 +548,7 @@ build_event(struct loader *ld, const struct stanza *st, struct event_rule *r)
                 st->name);
     if (count_examples(&r->examples) == 0)
         problem(ld, st->file, st->line, "event '%s': no 'example'", st->name);
-    uint32_t min_len = 1;
-    if (r->re != NULL && r->n_needs == 0 && !r->needs_code &&
-        pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &min_len) == 0 &&
-        min_len == 0)
+    if (r->n_needs == 0 && !r->needs_code && can_match_empty(r->re))
         warning(ld, st->file, st->line,
                 "event '%s': regex can match the empty string and there is "
                 "no 'need', so it matches every line of its MTA",
@@ -593,10 +600,7 @@ build_reason(struct loader *ld, const struct stanza *st, struct reason_rule *r)
     r->pattern = xmemdup0(match->value, match->value_len);
     /* "match ^" is how a reason scoped to events or classes says "all of
      * them"; unscoped, it would take every outcome before later rules. */
-    uint32_t min_len = 1;
-    if (r->re != NULL && r->event_mask == 0 && r->class_mask == 0 &&
-        pcre2_pattern_info(r->re, PCRE2_INFO_MINLENGTH, &min_len) == 0 &&
-        min_len == 0)
+    if (r->event_mask == 0 && r->class_mask == 0 && can_match_empty(r->re))
         warning(ld, st->file, match->line,
                 "reason '%s': regex can match the empty string, so it "
                 "matches every reason text",

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "export_json.h"
 #include "smtpcode.h"
 #include "taxonomy.h"
 #include "toplabels.h"
@@ -116,22 +117,6 @@ parse_outcome(const json_t *o, const struct ruleset *rs,
     return get_count(json_object_get(o, "count"), count);
 }
 
-/* The family names export_json.c writes, in enum counter_family order. */
-static const struct {
-    const char *array;
-    const char *key;
-    const char *name;
-} families[COUNTER_FAMILY_COUNT] = {
-    [COUNTER_FAMILY_RCPT_DOMAIN] = {"recipient_domains", "domain",
-                                    "recipient_domain"},
-    [COUNTER_FAMILY_RELAY] = {"relays", "relay", "relay"},
-};
-
-static const char *const drop_reasons[TOPLABELS_DROP_COUNT] = {
-    [TOPLABELS_DROP_UNLABELLED] = "unlabelled",
-    [TOPLABELS_DROP_INVALID] = "invalid",
-};
-
 /* One family's rows ({KEY: value, "class": c, "count": n}) into t. */
 static bool
 parse_label_rows(const json_t *rows, const char *key, struct toplabels *t,
@@ -191,9 +176,10 @@ parse_labels(const json_t *root, struct counters *c, const char **what)
                                   false);
     }
     for (unsigned f = 0; f < COUNTER_FAMILY_COUNT; f++) {
-        family_names[f] = families[f].name;
-        if (!parse_label_rows(json_object_get(root, families[f].array),
-                              families[f].key, counters_labels_mut(c, f), what))
+        family_names[f] = export_json_families[f].name;
+        if (!parse_label_rows(
+                json_object_get(root, export_json_families[f].array),
+                export_json_families[f].key, counters_labels_mut(c, f), what))
             return false;
     }
     *what = "'label_values_dropped' is not an array of valid rows";
@@ -207,7 +193,7 @@ parse_labels(const json_t *root, struct counters *c, const char **what)
             find_index(family_names, COUNTER_FAMILY_COUNT,
                        json_string_value(json_object_get(row, "family")));
         const int d =
-            find_index(drop_reasons, TOPLABELS_DROP_COUNT,
+            find_index(export_json_drop_reasons, TOPLABELS_DROP_COUNT,
                        json_string_value(json_object_get(row, "reason")));
         uint64_t count;
         if (f < 0 || d < 0 || !get_count(json_object_get(row, "count"), &count))

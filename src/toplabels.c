@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include "compat.h"
+#include "taxonomy.h"
 #include "xalloc.h"
 
 /* A fixed seed, as in counters.c: the bounded probing, not a secret,
@@ -790,4 +791,12 @@ toplabels_check(const struct toplabels *t)
             TOPLABELS_CHECK(t->cands[t->heap[(c->heap_pos - 1) / 2]].count <=
                             c->count);
     }
+}
+
+bool
+toplabels_row_shows_class(const struct toplabels_row *row, unsigned cls)
+{
+    return row->counts[cls] != 0 ||
+           (row->is_other && (cls == CLASS_SUCCESS || cls == CLASS_TRANSIENT ||
+                              cls == CLASS_PERMANENT));
 }

@@ -124,6 +124,13 @@ struct toplabels_row {
 typedef int toplabels_visit_fn(void *ctx, const struct toplabels_row *row);
 
 /*
+ * Whether an exporter writes row's count for class cls: when it is not 0,
+ * and always for the other row of success, transient and permanent, so
+ * those series exist (at 0) from the start.
+ */
+bool toplabels_row_shows_class(const struct toplabels_row *row, unsigned cls);
+
+/*
  * Visit at most top_n pooled values, most lines first (ties by value),
  * then the other row, always, holding the lines of every value beyond
  * top_n too. dropped (may be NULL) receives the drop counts as exported:
