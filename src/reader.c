@@ -18,19 +18,25 @@ ssize_t
 reader_read_fd(void *ctx, char *buf, size_t cap)
 {
     const int fd = *(const int *)ctx;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
 
+    if (fd < 0) { /* poll() would ignore it and wait forever */
+        errno = EBADF;
+        return -1;
+    }
     for (;;) {
+        /*
+         * Wait in poll(), not in read(): signals are installed with
+         * SA_RESTART (signals.c), which restarts a read but never a poll,
+         * so EINTR reaches the caller, which retries or stops. Also, a
+         * parent may leave O_NONBLOCK on a shared pipe (RELIABILITY
+         * RC-28): no data yet is not an error, so wait for some.
+         */
+        if (poll(&pfd, 1, -1) < 0)
+            return -1;
         const ssize_t n = read(fd, buf, cap);
         if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
             return n;
-        /*
-         * A parent may leave O_NONBLOCK on a shared pipe (RELIABILITY
-         * RC-28): no data yet is not an error, so wait for some. EINTR
-         * from poll goes to the caller, which retries or stops.
-         */
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, -1) < 0)
-            return -1;
     }
 }
 

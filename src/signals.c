@@ -71,7 +71,14 @@ signals_install(bool is_filter)
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
-    /* No SA_RESTART: a blocked read must return so we can act. */
+    /*
+     * SA_RESTART: a write blocked on a slow reader goes on after the
+     * handler. Without it the write fails with EINTR and stdio drops the
+     * rest of its buffer, so output would be lost. Blocking reads are
+     * preceded by poll() (reader_read_fd, follow.c), which a signal
+     * interrupts even with SA_RESTART, so we can still act at once.
+     */
+    sa.sa_flags = SA_RESTART;
     sa.sa_handler = on_signal;
     (void)sigemptyset(&sa.sa_mask);
     (void)sigaction(SIGINT, &sa, NULL);
