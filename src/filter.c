@@ -153,6 +153,17 @@ write_live_file(struct filter_state *fs, struct run *run)
     live_write_file(fs->live, run->ctr, &names);
 }
 
+/* Bring the endpoint up to date: if lines came since the last time, or
+ * always with force. */
+static void
+publish(struct filter_state *fs, struct run *run, bool force)
+{
+    const struct export_names names = export_names_of(fs->rs);
+
+    update_follow_figures(fs);
+    live_publish(fs->live, run->ctr, &names, force);
+}
+
 /* The main loop's hook: signals, and keeping the endpoint current. */
 static bool
 on_run_event(void *ctx, struct run *run, enum run_event ev)
@@ -165,11 +176,17 @@ on_run_event(void *ctx, struct run *run, enum run_event ev)
         if (reload_requested) {
             reload_requested = 0;
             reload_rules(fs, run);
+            /* The reload figures changed even if no line came. */
+            publish(fs, run, true);
         }
         if (dump_requested || tick_requested) {
             dump_requested = 0;
             tick_requested = 0;
             write_live_file(fs, run);
+        }
+        if (publish_requested) {
+            publish_requested = 0;
+            publish(fs, run, false);
         }
         if (stop_requested) {
             /* A followed file is drained without waiting; any other
@@ -182,11 +199,10 @@ on_run_event(void *ctx, struct run *run, enum run_event ev)
         return go_on;
     }
     if (!live_is_active(fs->live) ||
-        (ev == RUN_PERIODIC && live_since_publish(fs->live) < 1.0))
+        (ev == RUN_PERIODIC && live_since_publish(fs->live) < 1.0) ||
+        (ev == RUN_IDLE && live_publish_later(fs->live)))
         return true;
-    const struct export_names names = export_names_of(fs->rs);
-    update_follow_figures(fs);
-    live_publish(fs->live, run->ctr, &names, false);
+    publish(fs, run, false);
     return true;
 }
 

@@ -18,8 +18,17 @@
 #include "export_prom.h"
 #include "export_text.h"
 #include "httpd.h"
+#include "msg.h"
+#include "signals.h"
 #include "statsfile.h"
 #include "xalloc.h"
+
+/*
+ * The endpoint is brought up to date when the input pauses, but at most
+ * this often: a pipe that cat fills pauses after every 64 KiB, and each
+ * rendering of the counters costs as much as classifying 10k lines.
+ */
+#define LIVE_PUBLISH_GAP_NS 100000000L /* 100 ms */
 
 struct live {
     enum opts_stats file_format;
@@ -29,6 +38,8 @@ struct live {
     uint64_t lines_at_publish; /* lines_read when last published */
     bool has_published;
     struct timespec published_at; /* CLOCK_MONOTONIC */
+    bool has_timer;
+    timer_t publish_timer; /* one-shot, raises SIGNAL_PUBLISH */
 };
 
 static double
@@ -61,6 +72,7 @@ live_new(const struct opts *o, struct sc_err *err)
         (void)sigaddset(&block, SIGHUP);
         (void)sigaddset(&block, SIGUSR1);
         (void)sigaddset(&block, SIGALRM);
+        (void)sigaddset(&block, SIGNAL_PUBLISH);
         (void)pthread_sigmask(SIG_BLOCK, &block, &old);
         l->httpd = httpd_start(o->listen, err);
         (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -68,6 +80,14 @@ live_new(const struct opts *o, struct sc_err *err)
             live_free(l);
             return NULL;
         }
+        struct sigevent sev;
+        memset(&sev, 0, sizeof(sev));
+        sev.sigev_notify = SIGEV_SIGNAL;
+        sev.sigev_signo = SIGNAL_PUBLISH;
+        l->has_timer =
+            timer_create(CLOCK_MONOTONIC, &sev, &l->publish_timer) == 0;
+        if (!l->has_timer) /* every pause publishes then */
+            sc_warn("timer_create");
     }
     return l;
 }
@@ -77,6 +97,8 @@ live_free(struct live *l)
 {
     if (l == NULL)
         return;
+    if (l->has_timer)
+        (void)timer_delete(l->publish_timer);
     httpd_stop(l->httpd);
     statsfile_close(l->file);
     free(l);
@@ -104,6 +126,29 @@ live_since_publish(const struct live *l)
     (void)clock_gettime(CLOCK_MONOTONIC, &now);
     return (double)(now.tv_sec - l->published_at.tv_sec) +
            (double)(now.tv_nsec - l->published_at.tv_nsec) / 1e9;
+}
+
+bool
+live_publish_later(struct live *l)
+{
+    if (l == NULL || l->httpd == NULL || !l->has_timer || !l->has_published)
+        return false;
+    struct itimerspec due;
+    memset(&due, 0, sizeof(due));
+    due.it_value = l->published_at;
+    due.it_value.tv_nsec += LIVE_PUBLISH_GAP_NS;
+    if (due.it_value.tv_nsec >= 1000000000L) {
+        due.it_value.tv_sec++;
+        due.it_value.tv_nsec -= 1000000000L;
+    }
+    struct timespec now;
+    (void)clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > due.it_value.tv_sec ||
+        (now.tv_sec == due.it_value.tv_sec &&
+         now.tv_nsec >= due.it_value.tv_nsec))
+        return false;
+    /* An absolute time: arming again for the same gap changes nothing. */
+    return timer_settime(l->publish_timer, TIMER_ABSTIME, &due, NULL) == 0;
 }
 
 /* The counters in fmt, in memory; NULL when out of memory. */

@@ -43,6 +43,14 @@ void live_publish(struct live *l, const struct counters *c,
 void live_write_file(struct live *l, const struct counters *c,
                      const struct export_names *names);
 
+/*
+ * The input paused. True when the endpoint was brought up to date less
+ * than 100 ms ago: then a timer raises SIGNAL_PUBLISH at the end of those
+ * 100 ms, and the caller publishes on that signal instead of now. False:
+ * publish now.
+ */
+bool live_publish_later(struct live *l);
+
 /* Seconds since the last publish (CLOCK_MONOTONIC). */
 double live_since_publish(const struct live *l);
 

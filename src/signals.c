@@ -12,6 +12,7 @@ volatile sig_atomic_t stop_requested;
 volatile sig_atomic_t reload_requested;
 volatile sig_atomic_t dump_requested;
 volatile sig_atomic_t tick_requested;
+volatile sig_atomic_t publish_requested;
 volatile sig_atomic_t signal_pending;
 
 /* When the first TERM/INT came (CLOCK_MONOTONIC, whole seconds). */
@@ -60,6 +61,9 @@ on_signal(int sig)
         tick_requested = 1;
         break;
     default:
+        /* SIGRTMIN is not a constant: no case label for it. */
+        if (sig == SIGNAL_PUBLISH)
+            publish_requested = 1;
         break;
     }
     signal_pending = 1;
@@ -85,10 +89,12 @@ signals_install(bool is_filter)
     (void)sigaction(SIGTERM, &sa, NULL);
     if (is_filter) {
         /* HUP reloads the rules (a hung-up terminal no longer kills a
-         * pipeline), USR1 writes the counters, ALRM paces --stats-file. */
+         * pipeline), USR1 writes the counters, ALRM paces --stats-file,
+         * SIGNAL_PUBLISH brings the endpoint up to date. */
         (void)sigaction(SIGHUP, &sa, NULL);
         (void)sigaction(SIGUSR1, &sa, NULL);
         (void)sigaction(SIGALRM, &sa, NULL);
+        (void)sigaction(SIGNAL_PUBLISH, &sa, NULL);
     }
     /* A closed output pipe shows as EPIPE, handled like ripgrep does. */
     sa.sa_handler = SIG_IGN;

@@ -204,6 +204,20 @@ else
         fail "(a) lines_read_total over $n_scrapes scrapes: bad:$bad; end $v (want $want); values:$values"
     fi
 
+    # The endpoint is brought up to date when the input pauses, at most
+    # every 100 ms (live.c). Lines that arrive sooner after a publish
+    # must still show when the 100 ms are over, with no more input.
+    cat "$sample" >&3
+    sleep 0.02
+    cat "$sample" >&3
+    want=$((want + 2 * sample_lines))
+    t0=$(now_ms)
+    if wait_for 2 lines_are "$want"; then
+        ok "(a) two bursts 20 ms apart, then silence: all $want lines show within $(($(now_ms) - t0)) ms"
+    else
+        fail "(a) two bursts 20 ms apart, then silence: lines_read_total $(metric smtpclass_lines_read_total "$a/m") after 2 s, want $want"
+    fi
+
     # Other paths and methods.
     code=$(curl -sS --max-time 5 -o "$a/nf" -w '%{http_code}' "http://127.0.0.1:$port/nope")
     [ "$code" = 404 ] && [ -s "$a/nf" ] && ok "(a) GET /nope: 404 with a short body" ||

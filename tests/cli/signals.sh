@@ -100,8 +100,10 @@ count_out() { # CATEGORY: tagged lines with it
     grep -c "category=$1 " "$scratch/out"
 }
 snapshots=()
+# The endpoint catches up with the input within 100 ms of a pause
+# (live.c): wait until it shows every line fed so far.
 take_snapshot() {
-    scrape
+    wait_for 5000 'scrape && [ "$(metric smtpclass_lines_read_total)" = "$seq" ]'
     cp "$scratch/scrape" "$scratch/snap.${#snapshots[@]}"
     snapshots+=("$scratch/snap.${#snapshots[@]}")
 }
