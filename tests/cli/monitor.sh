@@ -379,14 +379,17 @@ throughput_try() { # IDLE: prints milliseconds; fails if smtpclass failed
     echo $((t1 - t0))
     [ "$st" -eq 0 ]
 }
-base_ms=$(throughput_run 0)
-idle_ms=$(throughput_run 1)
-base_ms2=$(throughput_run 0)
-idle_ms2=$(throughput_run 1)
-[ "$base_ms2" -lt "$base_ms" ] && base_ms=$base_ms2
-[ "$idle_ms2" -lt "$idle_ms" ] && idle_ms=$idle_ms2
+# Interleaved, best of 3 each: ctest runs other tests beside this one,
+# and a neighbour's burst must not decide the figure.
+base_ms=999999 idle_ms=999999
+for _ in 1 2 3; do
+    ms=$(throughput_run 0)
+    [ "$ms" -lt "$base_ms" ] && base_ms=$ms
+    ms=$(throughput_run 1)
+    [ "$ms" -lt "$idle_ms" ] && idle_ms=$ms
+done
 pct=$((100 * base_ms / (idle_ms > 0 ? idle_ms : 1)))
-figure "(a) throughput with 50 idle connections: $pct % of baseline ($idle_ms ms vs $base_ms ms for $((big_lines / 1000))k lines, best of 2)"
+figure "(a) throughput with 50 idle connections: $pct % of baseline ($idle_ms ms vs $base_ms ms for $((big_lines / 1000))k lines, best of 3)"
 # RC-88 asks for 95 %; two shared cores make single runs vary by more
 # than that, so only a clear loss fails.
 [ "$pct" -ge 80 ] && ok "(a) 50 idle connections: throughput $pct % of baseline (>= 80 %)" ||
