@@ -256,6 +256,7 @@ filter_run(const struct opts *o, struct ruleset *rs,
         (void)setvbuf(stdout, NULL, _IOLBF, 0);
     else
         (void)setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+    reader_widen_pipe(STDOUT_FILENO);
     if (o->stats_file != NULL || o->listen != NULL) {
         if ((fs.live = live_new(o, &err)) == NULL) {
             sc_warn_err(&err);

@@ -3,13 +3,17 @@
  * not split lines (linesplit does) and does not decompress (a decoder plugs
  * in as the read callback).
  */
+/* F_SETPIPE_SZ is Linux's; glibc shows it with _GNU_SOURCE only. */
+#define _GNU_SOURCE
 #include "reader.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "xalloc.h"
@@ -38,6 +42,19 @@ reader_read_fd(void *ctx, char *buf, size_t cap)
         if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
             return n;
     }
+}
+
+void
+reader_widen_pipe(int fd)
+{
+#ifdef __linux__
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+        fcntl(fd, F_GETPIPE_SZ) < (1 << 20))
+        (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+#else
+    (void)fd;
+#endif
 }
 
 struct reader *

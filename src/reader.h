@@ -60,4 +60,13 @@ void reader_consume(struct reader *r, size_t n);
  */
 enum reader_status reader_fill(struct reader *r);
 
+/*
+ * If fd is a pipe, ask for a 1 MiB pipe buffer instead of Linux's 64 KiB,
+ * best effort (the limit is /proc/sys/fs/pipe-max-size). A 64 KiB pipe
+ * makes the two sides of `cat log | smtpclass | cat` take turns: each
+ * write of our 256 KiB output buffer, or each of cat's writes into our
+ * input, blocks until the other side has read a little.
+ */
+void reader_widen_pipe(int fd);
+
 #endif

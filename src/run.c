@@ -422,6 +422,7 @@ run_input(struct run *run, const char *path)
         return true;
     }
     run->pipe_fd = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? fd : -1;
+    reader_widen_pipe(fd);
     /* A compressed file is inflated on another core, a few chunks ahead
      * (not a pipe: its reads must stay interruptible by signals). */
     const bool is_file_compressed = run->pipe_fd < 0 && S_ISREG(st.st_mode) &&
