@@ -217,6 +217,9 @@ read_gzip(struct decomp *d, char *buf, size_t cap)
     s->next_out = (uint8_t *)buf;
     s->avail_out = room;
     for (;;) {
+        /* Hand out what we have rather than wait for more input. */
+        if (d->in_pos == d->in_len && s->avail_out < room)
+            break;
         if (d->in_pos == d->in_len && !fill(d) && !d->is_in_eof)
             return -1; /* read error, errno set (EINTR is retried) */
         if (!d->is_member_open) {
@@ -260,8 +263,9 @@ read_gzip(struct decomp *d, char *buf, size_t cap)
             return damaged(d, "unexpected end of gzip data "
                               "(truncated archive)");
         }
-        /* Hand out what we have as soon as there is something. */
-        if (s->avail_out < room)
+        /* ISA-L hands out at most its window per call: go on while the
+         * input buffer lasts, so a read fills what it is given. */
+        if (s->avail_out == 0)
             break;
     }
     return (ssize_t)(room - s->avail_out);
