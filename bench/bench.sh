@@ -329,7 +329,11 @@ if [ "$has_gz" = 1 ]; then
     ZG=$(q "$ZFILE.gz")
     z_args+=(gz_direct "$S $J1 -c $ZG > /dev/null"
         gz_pipe "zcat $ZG | $S $J1 -c > /dev/null"
-        gz_zcat "zcat $ZG > /dev/null")
+        gz_zcat "zcat $ZG > /dev/null"
+        gz_four "$S -c $ZG $ZG $ZG $ZG > /dev/null"
+        gz_four_pipe "zcat $ZG $ZG $ZG $ZG | $S -c > /dev/null")
+    # The decoder smtpclass uses (ISA-L), alone, when its CLI is installed.
+    if have igzip; then z_args+=(gz_igzip "igzip -d -c $ZG > /dev/null"); fi
 fi
 if [ "$has_zst" = 1 ]; then
     ZZ=$(q "$ZFILE.zst")
@@ -556,18 +560,21 @@ if [ "${#z_args[@]}" -gt 0 ]; then
     echo
     echo "| command | median s | min s | max s | MB/s of the log | direct / pipe |"
     echo "|---|--:|--:|--:|--:|--:|"
-    z_row() { # NAME LABEL PIPE_NAME
-        local ratio=""
+    z_row() { # NAME LABEL PIPE_NAME [COPIES of the log it reads, 1]
+        local ratio="" copies=${4:-1}
         [ -n "$3" ] && ratio=$(awk -v a="${MED[$1]}" -v b="${MED[$3]}" 'BEGIN { printf "%.2f", a / b }')
         printf '| %s | %s | %s | %s | %s | %s |\n' "$2" "$(fmt "${MED[$1]}" %.3f)" \
             "$(fmt "${MIN[$1]}" %.3f)" "$(fmt "${MAX[$1]}" %.3f)" \
-            "$(awk -v b="$zfile_bytes" -v t="${MED[$1]}" 'BEGIN { printf "%.0f", b / t / 1e6 }')" \
+            "$(awk -v b="$zfile_bytes" -v c="$copies" -v t="${MED[$1]}" 'BEGIN { printf "%.0f", b * c / t / 1e6 }')" \
             "$ratio"
     }
     if [ "$has_gz" = 1 ]; then
         z_row gz_direct "\`smtpclass $J1 -c FILE.gz\`" gz_pipe
         z_row gz_pipe "\`zcat FILE.gz \\| smtpclass $J1 -c\`" ""
         z_row gz_zcat "\`zcat FILE.gz > /dev/null\`" ""
+        [ -n "${MED[gz_igzip]:-}" ] && z_row gz_igzip "\`igzip -d -c FILE.gz > /dev/null\` (ISA-L, smtpclass's decoder)" ""
+        z_row gz_four "\`smtpclass -c\` on FILE.gz four times (\`-j\` default: $(nproc) threads)" gz_four_pipe 4
+        z_row gz_four_pipe "\`zcat\` of the four \`\| smtpclass -c\`" "" 4
     fi
     if [ "$has_zst" = 1 ]; then
         z_row zst_direct "\`smtpclass $J1 -c FILE.zst\`" zst_pipe

@@ -17,9 +17,9 @@ if [ "${1:-}" = "--test" ]; then
     need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format zstd clang libclang-rt-14-dev valgrind"
 fi
 # Benchmarks: hyperfine for timing, valgrind for instruction counts, GNU
-# time for peak RSS.
+# time for peak RSS, zstd and isal (igzip) for the archive table.
 if [ "${1:-}" = "--bench" ]; then
-    need_pkgs="$need_pkgs hyperfine valgrind time jq zstd"
+    need_pkgs="$need_pkgs hyperfine valgrind time jq zstd isal"
 fi
 missing=
 for p in $need_pkgs; do
