@@ -263,8 +263,8 @@ read_gzip(struct decomp *d, char *buf, size_t cap)
             return damaged(d, "unexpected end of gzip data "
                               "(truncated archive)");
         }
-        /* ISA-L hands out at most its window per call: go on while the
-         * input buffer lasts, so a read fills what it is given. */
+        /* isal_inflate() may return before the output is full: go on
+         * while the input buffer lasts, so a read fills what it is given. */
         if (s->avail_out == 0)
             break;
     }
