@@ -367,8 +367,10 @@ throughput_try() { # IDLE: prints milliseconds; fails if smtpclass failed
             exec sleep 60
         ) 2> /dev/null &
         idle=$!
-        sleep 0.3
     fi
+    # Both kinds of run wait the same before the clock starts: an idle
+    # pause first made the idle-connection runs alone start on a cold CPU.
+    sleep 0.3
     t0=$(now_ms)
     cat "$big" >&5
     exec 5>&-
