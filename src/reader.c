@@ -13,7 +13,6 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "xalloc.h"
@@ -48,9 +47,8 @@ void
 reader_widen_pipe(int fd)
 {
 #ifdef __linux__
-    struct stat st;
-    if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
-        fcntl(fd, F_GETPIPE_SZ) < (1 << 20))
+    const int size = fcntl(fd, F_GETPIPE_SZ); /* -1: not a pipe */
+    if (size >= 0 && size < (1 << 20))
         (void)fcntl(fd, F_SETPIPE_SZ, 1 << 20);
 #else
     (void)fd;
