@@ -332,7 +332,8 @@ if [ "$has_gz" = 1 ]; then
         gz_zcat "zcat $ZG > /dev/null"
         gz_four "$S -c $ZG $ZG $ZG $ZG > /dev/null"
         gz_four_pipe "zcat $ZG $ZG $ZG $ZG | $S -c > /dev/null")
-    # The decoder smtpclass uses (ISA-L), alone, when its CLI is installed.
+    # ISA-L's decoder alone, for comparison (smtpclass uses zlib: see
+    # bench/RESULTS.md), when its CLI is installed.
     if have igzip; then z_args+=(gz_igzip "igzip -d -c $ZG > /dev/null"); fi
 fi
 if [ "$has_zst" = 1 ]; then
@@ -572,7 +573,7 @@ if [ "${#z_args[@]}" -gt 0 ]; then
         z_row gz_direct "\`smtpclass $J1 -c FILE.gz\`" gz_pipe
         z_row gz_pipe "\`zcat FILE.gz \\| smtpclass $J1 -c\`" ""
         z_row gz_zcat "\`zcat FILE.gz > /dev/null\`" ""
-        [ -n "${MED[gz_igzip]:-}" ] && z_row gz_igzip "\`igzip -d -c FILE.gz > /dev/null\` (ISA-L, smtpclass's decoder)" ""
+        [ -n "${MED[gz_igzip]:-}" ] && z_row gz_igzip "\`igzip -d -c FILE.gz > /dev/null\` (ISA-L, for comparison)" ""
         z_row gz_four "\`smtpclass -c\` on FILE.gz four times (\`-j\` default: $(nproc) threads)" gz_four_pipe 4
         z_row gz_four_pipe "\`zcat\` of the four \`\| smtpclass -c\`" "" 4
     fi

@@ -1,7 +1,7 @@
 /*
- * decomp.c: ISA-L (gzip) and libzstd behind one read callback. It does not
- * split lines and knows nothing of mail logs. The first bytes are read once
- * to recognise the format and then fed to the decoder (or returned as they
+ * decomp.c: zlib and libzstd behind one read callback. It does not split
+ * lines and knows nothing of mail logs. The first bytes are read once to
+ * recognise the format and then fed to the decoder (or returned as they
  * are), so nothing is read twice and no seek is needed.
  */
 #include "decomp.h"
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <isa-l/igzip_lib.h>
+#include <zlib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
@@ -40,9 +40,8 @@ struct decomp {
     unsigned char *in;
     size_t in_len;
     size_t in_pos;
-    struct inflate_state *gz; /* NULL until a gzip magic is seen */
-    struct isal_gzip_header gz_hdr;
-    bool is_in_gz_header; /* gzip: the member's header is not read yet */
+    z_stream zs;
+    bool has_zs;
     ZSTD_DStream *zd;
     unsigned char zhdr[DECOMP_ZSTD_HEADER_MAX]; /* the frame's first bytes */
     size_t zhdr_len;
@@ -75,7 +74,8 @@ decomp_free(struct decomp *d)
 {
     if (d == NULL)
         return;
-    free(d->gz);
+    if (d->has_zs)
+        (void)inflateEnd(&d->zs);
     ZSTD_freeDStream(d->zd);
     free(d->in);
     free(d);
@@ -148,16 +148,11 @@ start(struct decomp *d)
     d->is_started = true;
     if (d->in_len >= 2 && d->in[0] == 0x1f && d->in[1] == 0x8b) {
         d->kind = DECOMP_GZIP;
-        /*
-         * ISA-L inflates gzip about 4x faster than zlib (igzip -d 134 ms
-         * against zcat 591 ms on the 100 MB bench log). The state holds
-         * the window and tables. Zeroed: on damaged data ISA-L 2.30 can
-         * copy from its window before the stream has filled it, and the
-         * bytes handed out before the damage is reported must not depend
-         * on what that memory held (tests/fuzz found it).
-         */
-        d->gz = xcalloc(1, sizeof(*d->gz));
-        isal_inflate_init(d->gz);
+        memset(&d->zs, 0, sizeof(d->zs));
+        /* 16 + MAX_WBITS: gzip wrapper with its header and CRC checks. */
+        if (inflateInit2(&d->zs, 16 + MAX_WBITS) != Z_OK)
+            return damaged(d, "cannot start the gzip decoder");
+        d->has_zs = true;
     } else if (d->in_len >= 4 && is_zstd_magic(d->in)) {
         d->kind = DECOMP_ZSTD;
         d->zd = ZSTD_createDStream();
@@ -169,106 +164,52 @@ start(struct decomp *d)
     return 0;
 }
 
-/*
- * Begin a member at in_pos: a gzip magic byte, or the archive has trailing
- * garbage.
- */
-static bool
-open_gzip_member(struct decomp *d)
-{
-    if (d->in[d->in_pos] != 0x1f)
-        return false;
-    isal_inflate_reset(d->gz);
-    isal_gzip_header_init(&d->gz_hdr); /* name, comment, extra: skipped */
-    d->is_member_open = true;
-    d->is_in_gz_header = true;
-    return true;
-}
-
-/*
- * One step of a member: its header, then its data. The header is read by
- * isal_read_gzip_header(), not by isal_inflate() with ISAL_GZIP: in ISA-L
- * 2.30 the latter rejects a header with a header CRC (FHCRC) whose bytes
- * arrive in more than one read (tests/fuzz found it). The data is then
- * inflated with its CRC-32 and length checked (ISAL_GZIP_NO_HDR_VER).
- * Returns isal_inflate()'s or isal_read_gzip_header()'s status.
- */
-static int
-inflate_step(struct decomp *d)
-{
-    struct inflate_state *const s = d->gz;
-
-    if (!d->is_in_gz_header)
-        return isal_inflate(s);
-    const int rc = isal_read_gzip_header(s, &d->gz_hdr);
-    if (rc == ISAL_DECOMP_OK) {
-        d->is_in_gz_header = false;
-        s->crc_flag = ISAL_GZIP_NO_HDR_VER;
-    }
-    return rc == ISAL_END_INPUT ? ISAL_DECOMP_OK : rc;
-}
-
 static ssize_t
 read_gzip(struct decomp *d, char *buf, size_t cap)
 {
-    struct inflate_state *const s = d->gz;
-    const uint32_t room = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
+    const uInt room = (uInt)(cap > UINT32_MAX ? UINT32_MAX : cap);
 
-    s->next_out = (uint8_t *)buf;
-    s->avail_out = room;
+    d->zs.next_out = (Bytef *)buf;
+    d->zs.avail_out = room;
     for (;;) {
-        /* Hand out what we have rather than wait for more input. */
-        if (d->in_pos == d->in_len && s->avail_out < room)
+        if (d->in_pos == d->in_len && !fill(d)) {
+            if (!d->is_in_eof)
+                return -1; /* read error, errno set (EINTR is retried) */
+            if (d->is_member_open)
+                return damaged(d, "unexpected end of gzip data "
+                                  "(truncated archive)");
+            d->is_finished = true;
             break;
-        if (d->in_pos == d->in_len && !fill(d) && !d->is_in_eof)
-            return -1; /* read error, errno set (EINTR is retried) */
-        if (!d->is_member_open) {
-            if (d->in_pos == d->in_len) { /* the end, between members */
-                d->is_finished = true;
-                break;
-            }
-            if (!open_gzip_member(d))
-                return damaged(d, "trailing garbage after gzip data");
         }
-        /*
-         * Called with no input left too: ISA-L may hold decoded bytes (and
-         * the trailer's) from earlier input, so only a step that moves
-         * nothing at the end of the input means the archive was cut.
-         */
-        s->next_in = d->in + d->in_pos;
-        s->avail_in = (uint32_t)(d->in_len - d->in_pos);
-        const size_t in_before = d->in_pos;
-        const uint32_t out_before = s->avail_out;
-        const bool was_in_header = d->is_in_gz_header;
-        const int rc = inflate_step(d);
-        d->in_pos = (size_t)(s->next_in - d->in);
-        if (rc != ISAL_DECOMP_OK) {
-            if (s->avail_out == room)
+        if (!d->is_member_open) {
+            /* Between members: another member, or trailing garbage. */
+            if (d->in[d->in_pos] != 0x1f)
+                return damaged(d, "trailing garbage after gzip data");
+            if (inflateReset(&d->zs) != Z_OK)
+                return damaged(d, "cannot restart the gzip decoder");
+            d->is_member_open = true;
+        }
+        d->zs.next_in = d->in + d->in_pos;
+        d->zs.avail_in = (uInt)(d->in_len - d->in_pos);
+        const int rc = inflate(&d->zs, Z_NO_FLUSH);
+        d->in_pos = d->in_len - d->zs.avail_in;
+        if (rc == Z_STREAM_END) {
+            d->is_member_open = false;
+        } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+            if (d->zs.avail_out == room)
                 return damaged(d, "gzip data is corrupt");
             /* Hand out what was decoded before the damage first. */
             (void)snprintf(d->err, sizeof(d->err), "gzip data is corrupt");
             d->is_damage_pending = true;
             break;
+        } else if (rc == Z_MEM_ERROR) {
+            return damaged(d, "out of memory in the gzip decoder");
         }
-        if (!d->is_in_gz_header && s->block_state == ISAL_BLOCK_FINISH) {
-            /* The decoder reads ahead up to 8 bytes into its bit buffer;
-             * those belong to the next member. They come from this call's
-             * input, so they are still in the buffer. */
-            const size_t ahead = (size_t)s->read_in_length / 8;
-            d->in_pos -= ahead <= d->in_pos ? ahead : d->in_pos;
-            d->is_member_open = false;
-        } else if (d->is_in_eof && d->in_pos == d->in_len &&
-                   d->in_pos == in_before && s->avail_out == out_before &&
-                   was_in_header == d->is_in_gz_header) {
-            return damaged(d, "unexpected end of gzip data "
-                              "(truncated archive)");
-        }
-        /* isal_inflate() may return before the output is full: go on
-         * while the input buffer lasts, so a read fills what it is given. */
-        if (s->avail_out == 0)
+        /* Hand out what we have as soon as there is something. */
+        if (d->zs.avail_out < room)
             break;
     }
-    return (ssize_t)(room - s->avail_out);
+    return (ssize_t)(room - d->zs.avail_out);
 }
 
 /* Keep the first bytes of a frame, of the n consumed from in_pos on. */

@@ -8,11 +8,11 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO=sudo
 fi
 
-# Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan, ISA-L,
-# libzstd, Jansson, libmicrohttpd; zlib for the tests' archives.
+# Build: compiler, CMake, pkg-config, PCRE2 (JIT), xxHash, Hyperscan, zlib,
+# libzstd, Jansson, libmicrohttpd.
 # Tests (--test): Criterion, jq, promtool (from the prometheus package), curl,
 # zstd, valgrind, and clang with its libFuzzer/sanitizer runtime for tests/fuzz.
-need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev libisal-dev zlib1g-dev libzstd-dev libjansson-dev libmicrohttpd-dev"
+need_pkgs="build-essential cmake pkg-config libpcre2-dev libxxhash-dev libhyperscan-dev zlib1g-dev libzstd-dev libjansson-dev libmicrohttpd-dev"
 if [ "${1:-}" = "--test" ]; then
     need_pkgs="$need_pkgs libcriterion-dev jq curl clang-format zstd clang libclang-rt-14-dev valgrind"
 fi
